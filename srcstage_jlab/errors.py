@@ -1,0 +1,97 @@
+"""The extension's error types and the one mapping from an error to a REST answer.
+
+Every failure a user can meet is one of these. Each carries our plain
+`message`, the SRCNet `detail` verbatim when there is one, and a stable `code`;
+`status` is the HTTP status the REST API answers with. Nothing here ever holds
+a token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SrcStageError(Exception):
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, detail: Any = None, *, service: str | None = None,
+                 status: int | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.service = service
+        if status is not None:
+            self.status = status
+        self.extra = extra or {}
+
+    def to_json(self) -> dict:
+        body = {"message": self.message, "detail": self.detail, "code": self.code,
+                "service": self.service}
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(SrcStageError):
+    code, status = "invalid_input", 400
+
+
+class NotFound(SrcStageError):
+    code, status = "not_found", 404
+
+
+class NotSignedIn(SrcStageError):
+    code, status = "not_signed_in", 401
+
+
+class Forbidden(SrcStageError):
+    code, status = "forbidden", 403
+
+
+class Conflict(SrcStageError):
+    code, status = "conflict", 409
+
+
+class PrecheckFailed(SrcStageError):
+    code, status = "precheck_failed", 409
+
+
+class NotStaged(SrcStageError):
+    code, status = "not_staged", 404
+
+
+class NoDestination(SrcStageError):
+    code, status = "no_destination", 409
+
+
+class Unavailable(SrcStageError):
+    code, status = "unavailable", 503
+
+
+# What an SRCNet answer's HTTP status means for our user, and how we say it.
+_SRCNET_STATUS = {
+    400: (InvalidInput, "{service} refused the request as invalid."),
+    401: (NotSignedIn, "{service} did not accept your SRCNet sign-in."),
+    403: (Forbidden, "{service} refused: this is not allowed by SRCNet policy."),
+    404: (NotFound, "{service} could not find it."),
+    409: (Conflict, "{service} refused: it conflicts with what already exists or with policy."),
+    422: (InvalidInput, "{service} refused the request as invalid."),
+}
+
+SERVICE_TITLES = {
+    "auth": "The SRCNet Auth API",
+    "site-capabilities": "The SRCNet Site Capabilities API",
+    "data-management": "The SRCNet Data Management API",
+}
+
+
+def from_srcnet(service: str, status: int, detail: Any) -> SrcStageError:
+    """The error to raise for a non-success SRCNet answer (after any retries)."""
+    title = SERVICE_TITLES.get(service, service)
+    if status in _SRCNET_STATUS:
+        cls, template = _SRCNET_STATUS[status]
+        return cls(template.format(service=title), detail, service=service)
+    if status >= 500:
+        return Unavailable(f"{title} failed (HTTP {status}). Try again in a moment.", detail,
+                           service=service, status=502)
+    return SrcStageError(f"{title} answered HTTP {status}.", detail, service=service, status=502)

@@ -1,0 +1,536 @@
+"""The sandbox's Data Management API over a real Rucio (through its REST API).
+
+Every route needs a token whose audience is `data-management-api`, verified against the Auth
+API's JWKS. The SRCNet user acts as the Rucio account of the same name, so Rucio's own policy
+(scope ownership, quotas, name syntax, duplicate rules) applies underneath ours. Our policy,
+checked BEFORE anything is created, so that a refused request leaves no trace in Rucio:
+
+- collections are written only into namespaces whose `data/namespaces/<ns>/owner` group the
+  token carries; every member must exist (one bulk Rucio call, not one per DID);
+- staging needs a lifetime (positive, at most `max_stage_lifetime_s`) and an active `rse`
+  storage area (not ingest, not force-disabled, not in downtime); the DIDs must exist; then ONE
+  Rucio call creates the rule(s) (Rucio's add_replication_rule is atomic over its DID list).
+
+Answers are FastAPI-shaped: `{"detail": "..."}`, or the 422 list form for invalid input.
+Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`, `container`,
+`collection`, `all`; default `all`); other `key=value` pairs are passed to Rucio as filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import config as cfg
+from .faults import ApiError, ApiHandler, validation_error
+from .rucio_rest import RucioError, RucioRest
+from .site_capabilities import Topology
+from .tokens import TokenError, TokenVerifier, bearer_token
+
+VERSION = "0.1.0-sandbox"
+ADMIN_GROUP = "services/data-management-api/roles/admin"
+DID_NAME_RE = re.compile(r"^[/A-Za-z0-9][/A-Za-z0-9.\-_]*$")
+MAX_NAME_LEN, MAX_NAMESPACE_LEN = 250, 25
+ASYNC_RULE_FILES = 1000  # rules over more files are injected asynchronously
+ATTACH_CHUNK = 1000
+FORBIDDEN = "You do not have permission to access this resource."
+RULE_STATES = {  # Rucio rule state -> our job state
+    "INJECT": "SUBMITTED", "REPLICATING": "STAGING", "OK": "COMPLETED", "STUCK": "STUCK",
+    "SUSPENDED": "SUSPENDED", "WAITING_APPROVAL": "WAITING_APPROVAL",
+}
+STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTED", "STAGING", "COMPLETED"]
+
+
+# --- errors ------------------------------------------------------------------
+
+
+def rucio_to_api_error(err: RucioError, what: str = "") -> ApiError:
+    """The one mapping of Rucio refusals to DM answers (Rucio's message is kept verbatim)."""
+    msg = f"{err.message}".strip() or err.exc_class
+    about = f" ({what})" if what else ""
+    table = {
+        "DataIdentifierNotFound": (404, f"Data identifier not found{about}: {msg}"),
+        "RuleNotFound": (404, f"Rule not found{about}: {msg}"),
+        "AccessDenied": (403, f"{FORBIDDEN} Rucio refused{about}: {msg}"),
+        "InsufficientAccountLimit": (409, f"Staging refused: quota exceeded{about}. Rucio: {msg}"),
+        "DuplicateRule": (409, f"A rule for these DIDs on this storage area already exists{about}. Rucio: {msg}"),
+        "DataIdentifierAlreadyExists": (409, f"The DID already exists{about}. Rucio: {msg}"),
+        "InvalidObject": (400, f"Rucio refused the request as invalid{about}: {msg}"),
+        "UnsupportedOperation": (409, f"Rucio refused the operation{about}: {msg}"),
+        "CannotAuthenticate": (502, "The data management API could not log in to Rucio"),
+        "ConnectionError": (503, f"The data management backend is unavailable: {msg}"),
+    }
+    status, detail = table.get(err.exc_class, (502, f"General error occurred: Rucio {err.exc_class}{about}: {msg}"))
+    return ApiError(status, detail)
+
+
+def rucio_time(value: Any) -> str | None:
+    """Rucio's RFC 1123 dates ('Thu, 01 Jan 2025 00:00:00 UTC') → ISO 8601 UTC."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(str(value).replace("UTC", "GMT"))
+    except (TypeError, ValueError):
+        return str(value)
+    return parsed.astimezone(dt.timezone.utc).isoformat()
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+# --- input validation ----------------------------------------------------------
+
+
+def check_namespace(value: Any, loc: list) -> str:
+    if not isinstance(value, str) or not value:
+        raise validation_error(loc, "Field required" if value is None else "Input should be a valid string",
+                               "missing" if value is None else "string_type")
+    if len(value) > MAX_NAMESPACE_LEN or not DID_NAME_RE.match(value) or "/" in value:
+        raise validation_error(loc, f"Namespace '{value}' is invalid: at most {MAX_NAMESPACE_LEN} characters "
+                                    f"of letters, digits, '.', '-', '_'")
+    return value
+
+
+def check_name(value: Any, loc: list) -> str:
+    if not isinstance(value, str) or not value:
+        raise validation_error(loc, "Field required" if value is None else "Input should be a valid string",
+                               "missing" if value is None else "string_type")
+    if len(value) > MAX_NAME_LEN or not DID_NAME_RE.match(value) or ".." in value:
+        raise validation_error(loc, f"DID name '{value[:60]}' is invalid: at most {MAX_NAME_LEN} characters "
+                                    f"matching {DID_NAME_RE.pattern}")
+    return value
+
+
+def check_dids(value: Any, loc: list) -> list[dict]:
+    """[{namespace, name}] → Rucio [{scope, name}], de-duplicated, order kept."""
+    if value is None:
+        raise validation_error(loc, "Field required", "missing")
+    if not isinstance(value, list) or not value:
+        raise validation_error(loc, "Input should be a non-empty list of {namespace, name}")
+    out, seen = [], set()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise validation_error(loc + [i], "Input should be an object {namespace, name}")
+        did = {"scope": check_namespace(item.get("namespace"), loc + [i, "namespace"]),
+               "name": check_name(item.get("name"), loc + [i, "name"])}
+        if (did["scope"], did["name"]) not in seen:
+            seen.add((did["scope"], did["name"]))
+            out.append(did)
+    return out
+
+
+def body_object(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise validation_error(["body"], "Input should be a valid dictionary", "dict_type")
+    return body
+
+
+def did_str(did: dict) -> str:
+    return f"{did['scope']}:{did['name']}"
+
+
+# --- job records -----------------------------------------------------------------
+
+
+class JobStore:
+    """Staging jobs in one JSON file in the state dir, rewritten atomically on each change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.jobs: dict[str, dict] = json.loads(path.read_text()) if path.exists() else {}
+
+    def add(self, job: dict) -> None:
+        self.jobs[job["job_id"]] = job
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".jobs-", suffix=".json")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(self.jobs, fh, indent=1)
+        os.replace(tmp, self.path)
+
+    def get(self, job_id: str) -> dict | None:
+        return self.jobs.get(job_id)
+
+
+# --- the service ---------------------------------------------------------------------
+
+
+class DataManagement:
+    """DM operations for one verified user; handlers stay thin."""
+
+    def __init__(self, config: cfg.SandboxConfig, rucio: RucioRest, topology: Topology) -> None:
+        self.config, self.rucio, self.topology = config, rucio, topology
+        self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
+        self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
+
+    async def call(self, coro, what: str = "") -> Any:
+        try:
+            return await coro
+        except RucioError as err:
+            raise rucio_to_api_error(err, what) from None
+
+    async def existing(self, account: str, dids: list[dict]) -> dict[tuple[str, str], dict]:
+        """DID columns of those of `dids` that exist, from one bulk Rucio call."""
+        rows = await self.call(self.rucio.bulk_metadata(account, dids), "checking the DIDs exist")
+        return {(r["scope"], r["name"]): r for r in rows}
+
+    async def require_existing(self, account: str, dids: list[dict]) -> dict[tuple[str, str], dict]:
+        found = await self.existing(account, dids)
+        missing = [did_str(d) for d in dids if (d["scope"], d["name"]) not in found]
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise ApiError(404, f"Data identifier(s) not found: {', '.join(missing[:5])}{more}")
+        return found
+
+    # --- collections ---------------------------------------------------------
+    async def create_collection(self, user: cfg.SandboxUser, groups: list[str], body: Any) -> dict:
+        body = body_object(body)
+        scope = check_namespace(body.get("namespace"), ["body", "namespace"])
+        name = check_name(body.get("name"), ["body", "name"])
+        kind = body.get("type")
+        if kind not in ("container", "dataset"):
+            raise validation_error(["body", "type"], "Input should be 'container' or 'dataset'", "enum")
+        members = check_dids(body.get("dids"), ["body", "dids"])
+        metadata = body.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise validation_error(["body", "metadata"], "Input should be a valid dictionary", "dict_type")
+        if cfg.owner_group(scope) not in groups:
+            raise ApiError(403, f"{FORBIDDEN} Writing into namespace '{scope}' needs membership of the "
+                                f"group '{cfg.owner_group(scope)}'.")
+        collection = {"scope": scope, "name": name}
+        files_dataset = {"scope": scope, "name": f"{name}.files"}
+        found = await self.existing(user.username, [collection, files_dataset] + members)
+        if (scope, name) in found:
+            raise ApiError(409, f"A data identifier named {scope}:{name} already exists")
+        missing = [did_str(d) for d in members if (d["scope"], d["name"]) not in found]
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise ApiError(404, f"Data identifier(s) not found: {', '.join(missing[:5])}{more}")
+        types = {(d["scope"], d["name"]): str(found[(d["scope"], d["name"])]["did_type"]).upper()
+                 for d in members}
+        files = [d for d in members if types[(d["scope"], d["name"])] == "FILE"]
+        collections = [d for d in members if types[(d["scope"], d["name"])] != "FILE"]
+        if kind == "dataset" and collections:
+            raise ApiError(409, f"A dataset holds only files; {did_str(collections[0])} is a "
+                                f"{types[(collections[0]['scope'], collections[0]['name'])].lower()}. "
+                                f"Use type 'container'.")
+        # A Rucio container cannot hold files directly: files given for a container are
+        # gathered into the dataset '<name>.files' inside it (checked free above).
+        wrap = kind == "container" and bool(files)
+        if wrap and (scope, files_dataset["name"]) in found:
+            raise ApiError(409, f"A data identifier named {did_str(files_dataset)} already exists; "
+                                f"it is needed to hold the files of container {scope}:{name}")
+        await self.call(self.rucio.add_did(user.username, scope, name, kind, metadata), "creating the collection")
+        if wrap:
+            await self.call(self.rucio.add_did(user.username, scope, files_dataset["name"], "dataset"),
+                            "creating the files dataset")
+            await self.call(self.rucio.attach(user.username, scope, files_dataset["name"], files, ATTACH_CHUNK),
+                            "attaching files")
+            collections = collections + [files_dataset]
+            files = []
+        await self.call(self.rucio.attach(user.username, scope, name, files or collections, ATTACH_CHUNK),
+                        "attaching members")
+        return {"namespace": scope, "name": name, "type": kind, "attached": len(members)}
+
+    async def read_collection(self, account: str, scope: str, name: str) -> dict:
+        did = await self.call(self.rucio.did(account, scope, name), f"{scope}:{name}")
+        kind = str(did.get("type", "")).lower()
+        if kind == "file":
+            raise ApiError(404, f"{scope}:{name} is a file, not a collection")
+        members = await self.call(self.rucio.content(account, scope, name), f"{scope}:{name}")
+        files = await self.call(self.rucio.files(account, scope, name), f"{scope}:{name}")
+        return {"namespace": scope, "name": name, "type": kind,
+                "dids": [{"namespace": m["scope"], "name": m["name"], "type": str(m.get("type", "")).lower()}
+                         for m in members],
+                "bytes": sum(f.get("bytes") or 0 for f in files), "files": len(files)}
+
+    # --- catalogue ------------------------------------------------------------
+    async def list_dids(self, account: str, scope: str, name: str, filters: str, limit: int | None,
+                        detail: bool) -> list[dict]:
+        did_type = "all"
+        for pair in filter(None, (p.strip() for p in filters.split(","))):
+            key, _, value = pair.partition("=")
+            if key.strip() == "type":
+                did_type = value.strip().lower()
+        if did_type not in ("all", "file", "dataset", "container", "collection"):
+            raise validation_error(["query", "filters"], "type must be file, dataset, container, "
+                                                         "collection or all")
+        rows = await self.call(self.rucio.search(account, scope, name or "*", did_type, limit), scope)
+        out = []
+        for r in rows:
+            item = {"namespace": r.get("scope", scope), "name": r["name"],
+                    "type": str(r.get("did_type", "")).lower(), "bytes": r.get("bytes")}
+            if detail:
+                item["length"] = r.get("length")
+            out.append(item)
+        return out
+
+    async def locate(self, account: str, scope: str, name: str) -> list[dict]:
+        did = await self.call(self.rucio.did(account, scope, name), f"{scope}:{name}")
+        is_dataset = str(did.get("type", "")).upper() != "FILE"
+        replicas = await self.call(self.rucio.replicas(account, [{"scope": scope, "name": name}]),
+                                   f"{scope}:{name}")
+        per_rse: dict[str, dict] = {}
+        for rep in replicas:
+            for rse, pfns in (rep.get("rses") or {}).items():
+                entry = per_rse.setdefault(rse, {"identifier": rse, "associated_storage_area_id": (
+                    cfg.area_by_name(rse).id if cfg.area_by_name(rse) else None), "replicas": [],
+                    "is_dataset": is_dataset, "files": 0, "bytes": 0})
+                entry["replicas"].extend(pfns)
+                entry["files"] += 1
+                entry["bytes"] += rep.get("bytes") or 0
+        return sorted(per_rse.values(), key=lambda e: e["identifier"])
+
+    async def rules(self, account: str, scope: str, name: str) -> list[dict]:
+        rows = await self.call(self.rucio.did_rules(account, scope, name), f"{scope}:{name}")
+        return [rule_view(r) for r in rows]
+
+    # --- staging -----------------------------------------------------------------
+    async def stage(self, user: cfg.SandboxUser, body: Any) -> dict:
+        body = body_object(body)
+        errors = []
+        for key in ("to_storage_area_uuid", "lifetime", "dids"):
+            if body.get(key) is None:
+                errors.append({"loc": ["body", key], "msg": "Field required", "type": "missing"})
+        if errors:
+            raise ApiError(422, errors)
+        area_id, lifetime = body["to_storage_area_uuid"], body["lifetime"]
+        if not isinstance(area_id, str):
+            raise validation_error(["body", "to_storage_area_uuid"], "Input should be a valid string", "string_type")
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+            raise validation_error(["body", "lifetime"], "Input should be a valid integer (seconds)", "int_type")
+        if lifetime <= 0:
+            raise validation_error(["body", "lifetime"], "Input should be greater than 0 (seconds)", "greater_than")
+        dids = check_dids(body["dids"], ["body", "dids"])
+        parent = body.get("parent_namespace")
+        if parent is not None:
+            check_namespace(parent, ["body", "parent_namespace"])
+        cap = self.config.max_stage_lifetime_s
+        if lifetime > cap:
+            raise ApiError(403, f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
+                                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).")
+        area = cfg.area_by_id(area_id)
+        if area is None:
+            raise ApiError(404, f"Storage area with identifier '{area_id}' could not be found")
+        refusal = self.topology.staging_refusal(area)
+        if refusal:
+            raise ApiError(409, f"Staging refused: {refusal}")
+        found = await self.require_existing(user.username, dids)
+        n_files = 0
+        for key, row in found.items():
+            kind = str(row["did_type"]).upper()
+            if kind == "FILE":
+                n_files += 1
+            elif kind == "DATASET":
+                n_files += row.get("length") or 0
+            else:  # a container's length counts its children: count its files
+                n_files += len(await self.call(self.rucio.files(user.username, row["scope"], row["name"]),
+                                               f"listing the files of {row['scope']}:{row['name']}"))
+        # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
+        # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
+        asynchronous = n_files > ASYNC_RULE_FILES
+        rule_ids = await self.call(self.rucio.add_rule(
+            user.username, dids, area.name, lifetime, asynchronous,
+            comment="srcstage sandbox staging request"), f"staging to {area.name}")
+        created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        job = {"job_id": uuid.uuid4().hex, "user": user.username, "rule_ids": rule_ids,
+               "storage_area_uuid": area.id, "rse": area.name, "lifetime": lifetime,
+               "parent_namespace": parent or dids[0]["scope"],
+               "dids": [{"namespace": d["scope"], "name": d["name"]} for d in dids],
+               "created_at": created.isoformat(),
+               "expires_at": (created + dt.timedelta(seconds=lifetime)).isoformat()}
+        self.jobs.add(job)
+        public = {k: v for k, v in job.items() if k != "user"}
+        return {**public, "state": "SUBMITTED"}
+
+    async def file_sizes(self, job: dict) -> dict[tuple[str, str], int]:
+        """Bytes of every file under a job's DIDs (Rucio locks carry none); one call, then cached."""
+        sizes = self._sizes.get(job["job_id"])
+        if sizes is None:
+            dids = [{"scope": d["namespace"], "name": d["name"]} for d in job["dids"]]
+            rows = await self.call(self.rucio.replicas(job["user"], dids), "sizing the job's files")
+            sizes = self._sizes[job["job_id"]] = {(r["scope"], r["name"]): r.get("bytes") or 0 for r in rows}
+        return sizes
+
+    async def job_status(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, f"Staging job '{job_id}' could not be found")
+        if job["user"] != user.username and ADMIN_GROUP not in groups:
+            raise ApiError(403, f"{FORBIDDEN} Staging job '{job_id}' belongs to another user.")
+        states, progress, expires = [], dict.fromkeys(
+            ("files_total", "files_ok", "files_replicating", "files_stuck", "bytes_total", "bytes_ok"), 0), []
+        for rule_id in job["rule_ids"]:
+            try:
+                rule = await self.rucio.rule(job["user"], rule_id)
+            except RucioError as err:
+                if err.exc_class == "RuleNotFound":
+                    states.append("EXPIRED")
+                    continue
+                raise rucio_to_api_error(err, f"rule {rule_id}") from None
+            states.append(RULE_STATES.get(str(rule.get("state")), str(rule.get("state"))))
+            expires.append(rucio_time(rule.get("expires_at")))
+            locks = await self.call(self.rucio.rule_locks(job["user"], rule_id), f"rule {rule_id}")
+            sizes = await self.file_sizes(job) if locks else {}
+            for lock in locks:
+                state, size = str(lock.get("state")), sizes.get((lock["scope"], lock["name"]), 0)
+                progress["files_total"] += 1
+                progress["bytes_total"] += size
+                if state == "OK":
+                    progress["files_ok"] += 1
+                    progress["bytes_ok"] += size
+                elif state == "STUCK":
+                    progress["files_stuck"] += 1
+                else:
+                    progress["files_replicating"] += 1
+        known = [s for s in STATE_PRIORITY if s in states]
+        state = known[0] if known else (states[0] if states else "EXPIRED")
+        public = {k: v for k, v in job.items() if k != "user"}
+        return {**public, "state": state, "expires_at": (expires[0] if expires and expires[0]
+                                                         else job["expires_at"]), "progress": progress}
+
+
+def rule_view(rule: dict) -> dict:
+    keys = ("id", "scope", "name", "rse_expression", "state", "account", "copies", "locks_ok_cnt",
+            "locks_replicating_cnt", "locks_stuck_cnt", "grouping", "comments")
+    view = {k: rule.get(k) for k in keys}
+    view["namespace"] = view.pop("scope")
+    view["expires_at"] = rucio_time(rule.get("expires_at"))
+    view["created_at"] = rucio_time(rule.get("created_at"))
+    return view
+
+
+# --- handlers ------------------------------------------------------------------------
+
+
+class DmHandler(ApiHandler):
+    dm: DataManagement
+    verifier: TokenVerifier
+    needs_token = True
+    claims: dict
+    user: cfg.SandboxUser
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if not self.needs_token:
+            return
+        try:
+            self.claims = await self.verifier.verify(bearer_token(self.request.headers.get("Authorization")))
+        except TokenError as exc:
+            raise ApiError(401, exc.detail) from None
+        user = cfg.user_by_name(self.claims.get("preferred_username", ""))
+        if user is None:
+            raise ApiError(403, f"{FORBIDDEN} The token's user has no data management account.")
+        self.user = user
+
+    @property
+    def groups(self) -> list[str]:
+        return list(self.claims.get("groups") or [])
+
+    def int_arg(self, name: str) -> int | None:
+        value = self.get_argument(name, None)
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise validation_error(["query", name], "Input should be a valid integer", "int_parsing") from None
+
+
+class NamespacesHandler(DmHandler):
+    async def get(self) -> None:
+        self.send(sorted(await self.dm.call(self.dm.rucio.scopes(self.user.username), "namespaces")))
+
+
+class ListHandler(DmHandler):
+    async def get(self, namespace: str) -> None:
+        detail = self.get_argument("detail", "false").lower() in ("1", "true", "yes")
+        self.send(await self.dm.list_dids(self.user.username, namespace, self.get_argument("name", "*"),
+                                          self.get_argument("filters", ""), self.int_arg("limit"), detail))
+
+
+class LocateHandler(DmHandler):
+    async def get(self, namespace: str, name: str) -> None:
+        self.send(await self.dm.locate(self.user.username, namespace, name))
+
+
+class MetadataHandler(DmHandler):
+    async def get(self, namespace: str, name: str) -> None:
+        plugin = self.get_argument("plugin", "DID_COLUMN")
+        self.send(await self.dm.call(self.dm.rucio.metadata(self.user.username, namespace, name, plugin),
+                                     f"{namespace}:{name}"))
+
+
+class CollectionsHandler(DmHandler):
+    async def post(self) -> None:
+        self.send(await self.dm.create_collection(self.user, self.groups, self.json_body()), 201)
+
+
+class CollectionHandler(DmHandler):
+    async def get(self, namespace: str, name: str) -> None:
+        self.send(await self.dm.read_collection(self.user.username, namespace, name))
+
+
+class StageHandler(DmHandler):
+    async def post(self) -> None:
+        self.send(await self.dm.stage(self.user, self.json_body()), 202)
+
+
+class StageStatusHandler(DmHandler):
+    async def get(self, job_id: str) -> None:
+        self.send(await self.dm.job_status(self.user, self.groups, job_id))
+
+
+class RulesHandler(DmHandler):
+    async def get(self, namespace: str, name: str) -> None:
+        self.send(await self.dm.rules(self.user.username, namespace, name))
+
+
+class PingHandler(DmHandler):
+    needs_token = False
+
+    async def get(self) -> None:
+        self.send({"status": "UP", "version": VERSION})
+
+
+class HealthHandler(DmHandler):
+    """Up when Rucio and the Auth API's keys both answer; 500 naming the one that does not."""
+
+    needs_token = False
+
+    async def get(self) -> None:
+        try:
+            await self.dm.rucio.ping()
+            rucio_ok = True
+        except (RucioError, Exception):  # noqa: BLE001 - any failure means "down" here
+            rucio_ok = False
+        auth_ok = await self.verifier.probe()
+        ok = rucio_ok and auth_ok
+        self.send({"status": "UP" if ok else "DOWN", "version": VERSION,
+                   "uptime": round(time.time() - self.runtime.started_at, 1),
+                   "dependent_services": {"rucio": {"status": "UP" if rucio_ok else "DOWN"},
+                                          "authn-api": {"status": "UP" if auth_ok else "DOWN"}}},
+                  200 if ok else 500)
+
+
+ROUTES = [
+    ("/ping", PingHandler),
+    ("/health", HealthHandler),
+    ("/data/list", NamespacesHandler),
+    ("/data/list/{namespace}", ListHandler),
+    ("/data/locate/{namespace}/{name:path}", LocateHandler),
+    ("/metadata/{namespace}/{name:path}", MetadataHandler),
+    ("/data/collections", CollectionsHandler),
+    ("/data/collections/{namespace}/{name:path}", CollectionHandler),
+    ("/data/stage", StageHandler),
+    ("/data/stage/{job_id}", StageStatusHandler),
+    ("/data/rules/{namespace}/{name:path}", RulesHandler),
+]

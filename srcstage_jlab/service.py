@@ -1,0 +1,415 @@
+"""The staging service: what the REST handlers call. One instance per Jupyter server.
+
+It owns nothing itself: tokens belong to the TokenBroker, collections to the
+CollectionStore, jobs to the JobTracker, and SRCNet calls go through the one
+client per service. Its methods are the user's verbs: search, collect, submit,
+pre-check, stage, and find the staged files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import (Conflict, InvalidInput, NoDestination, NotFound, NotStaged, PrecheckFailed,
+                     SrcStageError, Unavailable)
+from .srcnet import data_management, site_capabilities
+from .srcnet.auth import TokenBroker
+from .srcnet.data_management import DataManagement
+from .srcnet.http import AuthorizedService, ServiceClient
+from .srcnet.site_capabilities import Destination, SiteCapabilities, choose_destination
+from .staging import lifetimes
+from .staging.collections import Collection, CollectionStore
+from .staging.dids import Did, did_safe_name, parse_did
+from .staging.jobs import Job, JobTracker
+from .staging.paths import deterministic_suffix, find_tail, local_path
+
+LOOKUP_CONCURRENCY = 16
+# Above this many DIDs of unknown type in one namespace, one listing of the
+# namespace is cheaper than one metadata call per DID.
+LIST_NAMESPACE_ABOVE = 20
+LIST_LIMIT = 100_000
+COLLECTION_TYPES = ("dataset", "container")
+
+
+def _type_of(info: dict) -> str | None:
+    value = info.get("type") or info.get("did_type")
+    return str(value).lower() if value else None
+
+
+class StagingService:
+    def __init__(self, settings: Any, log: logging.Logger):
+        """`settings` is the SrcStage app (its traitlets); see app.py for each option's meaning."""
+        self.settings = settings
+        self.log = log
+        timeout, retries = settings.request_timeout, settings.retries
+        self.auth_client = ServiceClient("auth", settings.auth_api_url, timeout=timeout,
+                                         retries=retries, log=log)
+        self.sc_client = ServiceClient("site-capabilities", settings.site_capabilities_api_url,
+                                       timeout=timeout, retries=retries, log=log)
+        self.dm_client = ServiceClient("data-management", settings.data_management_api_url,
+                                       timeout=timeout, retries=retries, log=log)
+        self.broker = TokenBroker(
+            self.auth_client, access_env=settings.access_token_env, refresh_env=settings.refresh_token_env,
+            token_file=settings.token_file, margin_s=settings.token_refresh_margin,
+            device_flow=settings.device_flow, log=log,
+        )
+        self.sc = SiteCapabilities(AuthorizedService(self.sc_client, site_capabilities.AUDIENCE, self.broker))
+        self.dm = DataManagement(AuthorizedService(self.dm_client, data_management.AUDIENCE, self.broker),
+                                 settings.dm_routes)
+        state_dir = Path(settings.state_dir)
+        self.collections = CollectionStore(state_dir / "collections.json")
+        self.jobs = JobTracker(state_dir / "jobs.json", self.dm.stage_status,
+                               interval=settings.poll_interval, max_interval=settings.max_poll_interval,
+                               log=log)
+        self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
+        self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
+        if self.default_lifetime_s > self.max_lifetime_s:
+            raise ValueError("SrcStage.default_lifetime is longer than SrcStage.max_lifetime")
+        self._destination: tuple[float, Destination] | None = None
+        self._destination_lock = asyncio.Lock()
+
+    def start(self) -> None:
+        self.jobs.start()
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+        await self.broker.aclose()
+        for client in (self.auth_client, self.sc_client, self.dm_client):
+            await client.aclose()
+
+    # --- settings and identity ----------------------------------------------------
+
+    def public_config(self) -> dict:
+        from . import __version__
+
+        return {
+            "version": __version__,
+            "default_lifetime_s": self.default_lifetime_s,
+            "max_lifetime_s": self.max_lifetime_s,
+            "collection_namespace": self.settings.collection_namespace or None,
+            "poll_interval_s": self.settings.poll_interval,
+        }
+
+    async def owned_namespaces(self) -> list[str]:
+        """Namespaces the user's IAM groups own (`data/namespaces/<ns>/owner`), from the DM token."""
+        await self.broker.token_for(data_management.AUDIENCE)
+        groups = self.broker.claims(data_management.AUDIENCE).get("groups") or self.broker.claims().get("groups") or []
+        prefix, suffix = "data/namespaces/", "/owner"
+        return sorted(g.strip("/")[len(prefix):-len(suffix)] for g in groups
+                      if isinstance(g, str) and g.strip("/").startswith(prefix) and g.endswith(suffix))
+
+    async def default_namespace(self) -> str:
+        if self.settings.collection_namespace:
+            return self.settings.collection_namespace
+        owned = await self.owned_namespaces()
+        personal = [n for n in owned if n.startswith("user.")]
+        if personal or owned:
+            return (personal or owned)[0]
+        raise InvalidInput("You own no SRCNet namespace to create the collection's DID in. "
+                           "Choose a namespace you may write into.")
+
+    async def namespaces(self) -> dict:
+        names, owned = await asyncio.gather(self.dm.namespaces(), self.owned_namespaces())
+        return {"namespaces": names, "owned": owned}
+
+    # --- destination ---------------------------------------------------------------
+
+    async def destination(self, refresh: bool = False) -> Destination:
+        async with self._destination_lock:
+            cached = self._destination
+            if cached and not refresh and time.monotonic() - cached[0] < self.settings.destination_cache_s:
+                return cached[1]
+            s = self.settings
+            destination = choose_destination(
+                await self.sc.topology(), area_id=s.destination_storage_area_id, rse=s.destination_rse,
+                hub_service_id=s.jupyterhub_service_id, hub_host=s.hub_host(), site_name=s.site_name,
+            )
+            self._destination = (time.monotonic(), destination)
+            return destination
+
+    def mount_for(self, destination: Destination) -> str | None:
+        mounts = self.settings.mounts
+        return mounts.get(destination.area.name) or mounts.get(destination.area.id)
+
+    async def destination_json(self, refresh: bool = False) -> dict:
+        destination = await self.destination(refresh)
+        return {"storage_area": destination.area.to_json(), "found_by": destination.found_by,
+                "explanation": destination.explanation, "mount": self.mount_for(destination)}
+
+    # --- finding data ----------------------------------------------------------------
+
+    async def search(self, namespace: str, name: str, did_type: str, limit: int) -> dict:
+        if did_type not in ("all", "file", "dataset", "container"):
+            raise InvalidInput("The type must be one of all, file, dataset, container.")
+        if not namespace:
+            raise InvalidInput("Choose a namespace to search in.")
+        if not 1 <= limit <= LIST_LIMIT:
+            raise InvalidInput(f"The limit must be between 1 and {LIST_LIMIT}.")
+        rows = await self.dm.list_dids(namespace, name or "*", did_type, limit + 1)
+        items = []
+        for row in rows[:limit]:
+            ns, nm = row.get("namespace") or row.get("scope") or namespace, row.get("name")
+            if not isinstance(nm, str):
+                continue
+            items.append({"did": f"{ns}:{nm}", "namespace": ns, "name": nm, "type": _type_of(row),
+                          "bytes": row.get("bytes")})
+        return {"items": items, "truncated": len(rows) > limit, "limit": limit}
+
+    async def locations(self, did_text: str) -> dict:
+        did = parse_did(did_text)
+        locations, destination = await asyncio.gather(self.dm.locate(did), self._destination_or_none())
+        out = []
+        for loc in locations:
+            rse, area_id = loc.get("identifier"), loc.get("associated_storage_area_id")
+            at_destination = bool(destination) and (rse == destination.area.name or area_id == destination.area.id)
+            out.append({"rse": rse, "storage_area_id": area_id, "files": len(loc.get("replicas") or []),
+                        "is_destination": at_destination})
+        return {"did": str(did), "locations": out}
+
+    async def _destination_or_none(self) -> Destination | None:
+        try:
+            return await self.destination()
+        except NoDestination:
+            return None
+
+    # --- collections -------------------------------------------------------------------
+
+    async def resolve(self, collection: Collection) -> None:
+        """Learn the type and size of entries not known yet; NotFound names any unknown DID.
+
+        Read-only in SRCNet. Types decide the collection DID's shape: Rucio datasets hold
+        files, containers hold datasets and containers.
+        """
+        unknown = [e.did for e in collection.entries if e.type is None]
+        if not unknown:
+            return
+        details: dict[Did, dict] = {}
+        by_namespace: dict[str, list[Did]] = defaultdict(list)
+        for did in unknown:
+            by_namespace[did.namespace].append(did)
+        singles: list[Did] = []
+        for namespace, dids in by_namespace.items():
+            if len(dids) > LIST_NAMESPACE_ABOVE:
+                wanted = set(dids)
+                for row in await self.dm.list_dids(namespace, "*", "all", LIST_LIMIT):
+                    did = Did(namespace, str(row.get("name")))
+                    if did in wanted:
+                        details[did] = {"type": _type_of(row), "bytes": row.get("bytes")}
+                singles += [d for d in dids if d not in details]
+            else:
+                singles += dids
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def lookup(did: Did) -> None:
+            async with semaphore:
+                try:
+                    info = await self.dm.metadata(did)
+                except NotFound as err:
+                    raise NotFound(f"{did} does not exist in SRCNet (or you may not see it).", err.detail,
+                                   service="data-management") from None
+                details[did] = {"type": _type_of(info), "bytes": info.get("bytes")}
+
+        await asyncio.gather(*(lookup(d) for d in singles))
+        await self.collections.record_details(collection, details)
+
+    async def submit(self, collection_id: str, namespace: str | None = None, name: str | None = None) -> dict:
+        """Create the collection's DID through the DM API; idempotent.
+
+        Retrying never makes a second DID: a 409 is answered by reading the existing DID,
+        and if it holds exactly our members it is ours. Without an explicit name, a
+        taken name with other members moves on to `<name>-2`, `<name>-3`, ...
+        """
+        collection = self.collections.get(collection_id)
+        if not collection.entries:
+            raise InvalidInput(f"The collection '{collection.name}' is empty: add DIDs before submitting.")
+        if collection.is_submitted_current and not (namespace or name):
+            return {"did": collection.submitted_did, "created": False, "collection": collection.to_json()}
+        await self.resolve(collection)
+        namespace = namespace or await self.default_namespace()
+        base = name or did_safe_name(collection.name)
+        candidates = [base] if name else [base] + [f"{base}-{n}" for n in range(2, 21)]
+        files = [e.did for e in collection.entries if e.type == "file"]
+        others = [e.did for e in collection.entries if e.type != "file"]
+        for candidate in candidates:
+            did = parse_did(f"{namespace}:{candidate}")
+            if others and files:
+                # Rucio containers cannot hold files: put the files in a dataset of their own.
+                files_did = parse_did(f"{namespace}:{candidate}.files")
+                if await self._create_or_match(files_did, "dataset", files) == "different":
+                    continue
+                members, did_type = [*others, files_did], "container"
+            else:
+                members, did_type = (others, "container") if others else (files, "dataset")
+            outcome = await self._create_or_match(did, did_type, members)
+            if outcome == "different":
+                if name:
+                    raise Conflict(f"{did} already exists in SRCNet with other contents. "
+                                   "Submit under another name.")
+                continue
+            info = await self._collection_info(did)
+            await self.collections.record_submission(collection, did, info.get("files"), info.get("bytes"))
+            self.log.info("srcstage: collection submitted as %s (%s)", did, outcome)
+            return {"did": str(did), "created": outcome == "created", "collection": collection.to_json()}
+        raise Conflict(f"Every name tried for '{collection.name}' is taken in {namespace}. "
+                       "Submit with an explicit name.")
+
+    async def _create_or_match(self, did: Did, did_type: str, members: list[Did]) -> str:
+        """'created', 'same' (our DID exists already) or 'different' (the name is taken)."""
+        for attempt in range(3):
+            try:
+                await self.dm.create_collection(did, did_type, members)
+                return "created"
+            except Conflict as conflict:
+                try:
+                    same = await self._same_members(did, members)
+                except NotFound:
+                    raise conflict from None  # the 409 was about something else: say it
+                return "same" if same else "different"
+            except Unavailable:
+                # The DID may or may not exist now; trying again is safe because of the 409 path.
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _same_members(self, did: Did, members: list[Did]) -> bool:
+        existing = await self.dm.read_collection(did)
+        have = {parse_did(d) for d in existing.get("dids") or []}
+        return have == set(members)
+
+    async def _collection_info(self, did: Did) -> dict:
+        try:
+            info = await self.dm.read_collection(did)
+        except SrcStageError:
+            return {}  # sizes are a nicety; the submission itself succeeded
+        return {"files": info.get("files") if isinstance(info.get("files"), int) else None,
+                "bytes": info.get("bytes") if isinstance(info.get("bytes"), int) else None}
+
+    # --- pre-check and stage ------------------------------------------------------------
+
+    async def _policy_problems(self, lifetime_s: int) -> tuple[list[dict], Destination | None]:
+        """What our own policy check says before anything is asked of the DM API."""
+        problems = []
+        if lifetime_s > self.max_lifetime_s:
+            problems.append({"code": "lifetime_over_cap", "message":
+                             f"The lifetime {lifetimes.describe(lifetime_s)} is longer than the "
+                             f"{lifetimes.describe(self.max_lifetime_s)} allowed."})
+        destination = None
+        try:
+            destination = await self.destination(refresh=True)
+        except NoDestination as err:
+            problems.append({"code": "no_destination", "message": err.message, "detail": err.detail})
+        return problems, destination
+
+    def parse_lifetime(self, value: Any) -> int:
+        return self.default_lifetime_s if value in (None, "") else lifetimes.parse_lifetime(value)
+
+    async def precheck(self, collection_id: str, lifetime: Any = None) -> dict:
+        collection = self.collections.get(collection_id)
+        lifetime_s = self.parse_lifetime(lifetime)
+        problems, destination = await self._policy_problems(lifetime_s)
+        if not collection.entries:
+            problems.append({"code": "empty", "message": "The collection is empty."})
+        submitted = collection.is_submitted_current
+        files = size = None
+        already = None
+        if submitted:
+            did = parse_did(collection.submitted_did)
+            info = await self._collection_info(did)
+            files, size = info.get("files"), info.get("bytes")
+            if destination:
+                located = await self.dm.locate(did)
+                at = [loc for loc in located if self._is_destination(loc, destination)]
+                already = {"files": sum(len(loc.get("replicas") or []) for loc in at),
+                           "bytes": next((loc["bytes"] for loc in at if isinstance(loc.get("bytes"), int)), None)}
+        else:
+            known = [e.bytes for e in collection.entries]
+            size = sum(known) if known and None not in known else None
+        expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
+        return {
+            "ok": not problems, "problems": problems, "lifetime_s": lifetime_s,
+            "max_lifetime_s": self.max_lifetime_s, "expires_at": expires.isoformat(timespec="seconds"),
+            "destination": destination.area.to_json() if destination else None, "submitted": submitted,
+            "did": collection.submitted_did if submitted else None, "files": files, "bytes": size,
+            "already_at_destination": already,
+        }
+
+    async def stage(self, collection_id: str, lifetime: Any = None) -> Job:
+        """Check policy, submit (idempotent), check again, then one DM staging request."""
+        collection = self.collections.get(collection_id)
+        lifetime_s = self.parse_lifetime(lifetime)
+        problems, _ = await self._policy_problems(lifetime_s)
+        if problems:  # refused before anything is created anywhere
+            raise PrecheckFailed(problems[0]["message"], problems[0].get("detail"),
+                                 extra={"precheck": await self.precheck(collection_id, lifetime_s)})
+        await self.submit(collection_id)
+        check = await self.precheck(collection_id, lifetime_s)
+        if not check["ok"]:
+            raise PrecheckFailed(check["problems"][0]["message"], check["problems"][0].get("detail"),
+                                 extra={"precheck": check})
+        destination = await self.destination()
+        did = parse_did(collection.submitted_did)
+        answer = await self.dm.stage(destination.area.id, lifetime_s, did.namespace, [did])
+        job = Job(id=str(answer["job_id"]), did=str(did), destination=destination.area.to_json(),
+                  lifetime_s=lifetime_s, collection_id=collection.id, collection_name=collection.name)
+        if not answer.get("state"):
+            answer = {**answer, "state": "SUBMITTED"}
+        self.log.info("srcstage: staging job %s for %s to %s", job.id, did, destination.area.name)
+        return await self.jobs.add(job, answer)
+
+    # --- staged files ----------------------------------------------------------------
+
+    @staticmethod
+    def _is_destination(location: dict, destination: Destination) -> bool:
+        return (location.get("identifier") == destination.area.name
+                or location.get("associated_storage_area_id") == destination.area.id)
+
+    async def paths(self, did: Did, destination: Destination | None = None) -> dict:
+        """Local paths of the DID's files on this server's mount of the destination."""
+        destination = destination or await self.destination()
+        mount = self.mount_for(destination)
+        if not mount:
+            raise Conflict(f"This server has no mount of {destination.area.name}, so staged files "
+                           "cannot be opened here. An administrator sets c.SrcStage.mounts.")
+        everywhere: set[str] = set()
+        here: dict[str, str] = {}
+        for location in await self.dm.locate(did):
+            at_destination = self._is_destination(location, destination)
+            for url in location.get("replicas") or []:
+                found = deterministic_suffix(url)
+                key = str(found[0]) if found else url.rsplit("/", 1)[-1]
+                everywhere.add(key)
+                tail = find_tail(url, destination.area.root) if at_destination else None
+                if tail:
+                    here[key] = local_path(tail, mount)
+        exists = await asyncio.to_thread(lambda: {k: os.path.exists(p) for k, p in here.items()})
+        paths = [{"did": k if ":" in k else None, "path": p, "exists": exists[k]} for k, p in sorted(here.items())]
+        missing = len(everywhere - {k for k in here if exists[k]})
+        return {"did": str(did), "destination": destination.area.name, "root": mount,
+                "paths": paths, "missing": missing}
+
+    async def job_paths(self, job_id: str) -> dict:
+        job = self.jobs.get(job_id)
+        if job.phase != "completed":
+            raise NotStaged(f"Job {job_id} is not complete (state {job.state}); its files are not all "
+                            "at the destination yet.")
+        return await self.paths(parse_did(job.did))
+
+    async def did_paths(self, did_text: str) -> dict:
+        did = parse_did(did_text)
+        destination = await self.destination()
+        result = await self.paths(did, destination)
+        if result["missing"] or not result["paths"]:
+            where = destination.area.name
+            raise NotStaged(
+                f"{did} is not (all) at {where} yet ({result['missing']} file(s) missing). Stage it, e.g. "
+                f"srcstage.collection('my-data').add('{did}').stage(lifetime='7d'), or from the SRCNet "
+                "staging sidebar.", extra={"paths": result})
+        return result

@@ -1,0 +1,1 @@
+"""Async clients of the SRCNet services: one module per service, no Jupyter imports."""

@@ -1,0 +1,283 @@
+"""SRCNet tokens: where the first one comes from, and one exchanged token per service.
+
+The TokenBroker is the only owner of tokens in the extension. It keeps the user's
+own ("root") token pair, exchanges it through the Auth API for one token per
+service audience, refreshes or re-exchanges before expiry (one exchange in flight
+per audience), and never hands a token to anything outside the server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput, NotSignedIn, SrcStageError
+from .http import ServiceClient
+
+DEFAULT_DEVICE_INTERVAL_S = 5
+
+
+def jwt_claims(token: str) -> dict:
+    """The claims of a JWT, unverified: we only read expiry and names; the services verify."""
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+        return claims if isinstance(claims, dict) else {}
+    except (IndexError, ValueError, TypeError):
+        return {}
+
+
+@dataclass
+class TokenPair:
+    access: str
+    refresh: str | None
+    expires_at: float | None  # epoch seconds; None when unknown
+
+    @classmethod
+    def from_answer(cls, answer: Any) -> "TokenPair":
+        """From an Auth API answer: the pair at top level or nested under `token`."""
+        data = answer.get("token") if isinstance(answer, dict) and isinstance(answer.get("token"), dict) else answer
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            raise SrcStageError("The SRCNet Auth API answered without an access token.", None,
+                                service="auth", status=502)
+        return cls.from_strings(data["access_token"], data.get("refresh_token"), data.get("expires_in"))
+
+    @classmethod
+    def from_strings(cls, access: str, refresh: str | None = None, expires_in: Any = None) -> "TokenPair":
+        exp = jwt_claims(access).get("exp")
+        if isinstance(exp, (int, float)):
+            expires_at = float(exp)
+        elif isinstance(expires_in, (int, float)):
+            expires_at = time.time() + float(expires_in)
+        else:
+            expires_at = None
+        return cls(access, refresh if isinstance(refresh, str) and refresh else None, expires_at)
+
+    def seconds_left(self) -> float:
+        return float("inf") if self.expires_at is None else self.expires_at - time.time()
+
+
+class TokenBroker:
+    def __init__(self, auth: ServiceClient, *, access_env: str, refresh_env: str, token_file: str,
+                 margin_s: float, device_flow: bool, log: logging.Logger):
+        self.auth = auth
+        self.access_env, self.refresh_env = access_env, refresh_env
+        self.token_file = Path(token_file).expanduser() if token_file else None
+        self.margin_s = margin_s
+        self.device_flow = device_flow
+        self.log = log
+        self._root: TokenPair | None = None
+        self._source: str | None = None
+        self._services: dict[str, TokenPair] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._root_lock = asyncio.Lock()
+        self._file_stamp: tuple | None = None
+        self._ignored_stamp: tuple | None = None  # the file as it was when the user signed out
+        self._device: dict | None = None
+        self._device_task: asyncio.Task | None = None
+        self._error: SrcStageError | None = None
+        self.exchanges: Counter[str] = Counter()
+        self.refreshes = 0
+        self._pick_up_environment()
+
+    # --- where the first token comes from -----------------------------------------
+
+    def _pick_up_environment(self) -> None:
+        """Take ACCESS_TOKEN / REFRESH_TOKEN out of the environment, so kernels never inherit them."""
+        access = os.environ.pop(self.access_env, None) if self.access_env else None
+        refresh = os.environ.pop(self.refresh_env, None) if self.refresh_env else None
+        if access:
+            self._set_root(TokenPair.from_strings(access.strip(), (refresh or "").strip() or None),
+                           "environment")
+
+    def _pick_up_file(self) -> None:
+        if not self.token_file:
+            return
+        try:
+            st = self.token_file.stat()
+        except OSError:
+            return
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp in (self._file_stamp, self._ignored_stamp):
+            return
+        self._file_stamp = stamp
+        try:
+            text = self.token_file.read_text().strip()
+        except OSError as exc:
+            self.log.warning("srcstage: cannot read the token file: %s", type(exc).__name__)
+            return
+        try:
+            pair = TokenPair.from_answer(json.loads(text)) if text.startswith("{") else TokenPair.from_strings(text)
+        except (ValueError, SrcStageError):
+            self.log.warning("srcstage: the token file %s holds no usable token", self.token_file)
+            return
+        self._set_root(pair, "file")
+
+    def _set_root(self, pair: TokenPair, source: str) -> None:
+        self._root, self._source, self._error = pair, source, None
+        self._services.clear()  # tokens exchanged for another identity must not be reused
+        self.log.info("srcstage: SRCNet sign-in taken from %s", source)
+
+    async def _root_pair(self) -> TokenPair:
+        async with self._root_lock:
+            self._pick_up_environment()
+            self._pick_up_file()
+            root = self._root
+            if root is None:
+                raise NotSignedIn(
+                    "You are not signed in to SRCNet. Sign in from the SRCNet staging sidebar, "
+                    "or ask your administrator how this server receives your SRCNet token."
+                )
+            if root.seconds_left() > self.margin_s:
+                return root
+            if root.refresh:
+                try:
+                    fresh = TokenPair.from_answer(
+                        await self.auth.request("GET", "/refresh", params={"refresh_token": root.refresh})
+                    )
+                except SrcStageError as err:
+                    if root.seconds_left() > 0:
+                        return root
+                    self._root = None
+                    raise NotSignedIn("Your SRCNet sign-in has expired and could not be renewed. "
+                                      "Sign in again.", err.detail, service="auth") from None
+                self.refreshes += 1
+                self._root = TokenPair(fresh.access, fresh.refresh or root.refresh, fresh.expires_at)
+                return self._root
+            if root.seconds_left() > 0:
+                return root
+            self._root = None
+            raise NotSignedIn("Your SRCNet sign-in has expired. Sign in again.")
+
+    # --- one token per service -----------------------------------------------------
+
+    async def token_for(self, audience: str) -> str:
+        """A valid token for `audience`, exchanging (once, however many callers wait) when needed."""
+        lock = self._locks.setdefault(audience, asyncio.Lock())
+        async with lock:
+            pair = self._services.get(audience)
+            if pair and pair.seconds_left() > self.margin_s:
+                return pair.access
+            root = await self._root_pair()
+            answer = await self.auth.request(
+                "GET", f"/token/exchange/{audience}",
+                params={"version": "latest", "try_use_cache": "false", "access_token": root.access},
+            )
+            pair = TokenPair.from_answer(answer)
+            self._services[audience] = pair
+            self.exchanges[audience] += 1
+            return pair.access
+
+    def invalidate(self, audience: str, token: str) -> None:
+        """Drop a token a service refused, unless another caller already replaced it."""
+        pair = self._services.get(audience)
+        if pair and pair.access == token:
+            del self._services[audience]
+
+    def claims(self, audience: str | None = None) -> dict:
+        pair = self._services.get(audience) if audience else self._root
+        return jwt_claims(pair.access) if pair else {}
+
+    # --- device flow -----------------------------------------------------------------
+
+    async def start_device_flow(self) -> None:
+        if not self.device_flow:
+            raise InvalidInput("Signing in with a device code is turned off on this server.")
+        if self._device_task and not self._device_task.done():
+            return
+        answer = await self.auth.request("GET", "/login/device")
+        if not isinstance(answer, dict) or "device_code" not in answer:
+            raise SrcStageError("The SRCNet Auth API did not start a device sign-in.", None,
+                                service="auth", status=502)
+        expires_in = float(answer.get("expires_in") or 600)
+        self._error = None
+        self._device = {
+            "user_code": answer.get("user_code"),
+            "verification_uri": answer.get("verification_uri"),
+            "verification_uri_complete": answer.get("verification_uri_complete")
+            or answer.get("verification_uri"),
+            "expires_at": datetime.fromtimestamp(time.time() + expires_in, timezone.utc)
+            .isoformat(timespec="seconds"),
+        }
+        interval = float(answer.get("interval") or DEFAULT_DEVICE_INTERVAL_S)
+        self._device_task = asyncio.ensure_future(
+            self._poll_device(answer["device_code"], interval, time.time() + expires_in)
+        )
+
+    async def _poll_device(self, device_code: str, interval: float, deadline: float) -> None:
+        try:
+            while time.time() < deadline:
+                await asyncio.sleep(interval)
+                try:
+                    answer = await self.auth.request("GET", "/token", params={"device_code": device_code},
+                                                     ok=(200,))
+                except SrcStageError as err:
+                    text = json.dumps(err.detail) if err.detail is not None else ""
+                    if "authorization_pending" in text:
+                        continue
+                    if "slow_down" in text:
+                        interval += 5
+                        continue
+                    if "expired_token" in text or "access_denied" in text:
+                        reason = "was denied" if "access_denied" in text else "expired"
+                        self._error = NotSignedIn(f"The device sign-in {reason}. Start again.", err.detail,
+                                                  service="auth")
+                        return
+                    if err.status >= 500:
+                        continue  # the Auth API hiccuped; keep waiting until the code expires
+                    self._error = err
+                    return
+                self._set_root(TokenPair.from_answer(answer), "device")
+                return
+            self._error = NotSignedIn("The device sign-in code expired before it was approved. Start again.",
+                                      service="auth")
+        finally:
+            self._device = None
+
+    def sign_out(self) -> None:
+        if self._device_task:
+            self._device_task.cancel()
+        self._root, self._source, self._device, self._error = None, None, None, None
+        self._services.clear()
+        self._ignored_stamp = self._file_stamp  # a token file is ignored until it changes
+
+    async def aclose(self) -> None:
+        if self._device_task:
+            self._device_task.cancel()
+            await asyncio.gather(self._device_task, return_exceptions=True)
+
+    def session(self) -> dict:
+        """What the UI shows about the sign-in; never a token."""
+        self._pick_up_environment()
+        self._pick_up_file()
+        if self._device:
+            state = "pending"
+        elif self._root and self._root.seconds_left() > 0 or (self._root and self._root.refresh):
+            state = "signed_in"
+        elif self._error:
+            state = "error"
+        else:
+            state = "signed_out"
+        user = None
+        if state == "signed_in":
+            claims = jwt_claims(self._root.access)
+            username = claims.get("preferred_username") or claims.get("sub")
+            user = {"username": username, "name": claims.get("name") or username}
+        return {
+            "state": state,
+            "user": user,
+            "source": self._source if state == "signed_in" else None,
+            "device": dict(self._device) if self._device else None,
+            "error": self._error.to_json() if self._error and state == "error" else None,
+            "device_flow": self.device_flow,
+        }

@@ -1,0 +1,121 @@
+"""One HTTP client per SRCNet service: connection reuse, timeouts, retries, error mapping.
+
+Idempotent calls are retried with backoff on time-outs, connection failures and
+5xx answers; other calls are never retried here. Log lines name the method and
+path only: the Auth API takes tokens in the query string, so a URL is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from ..errors import NotSignedIn, SERVICE_TITLES, SrcStageError, Unavailable, from_srcnet
+
+RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
+
+# httpx logs each request URL at INFO, and Auth API URLs carry tokens in their query
+# string: keep those records from ever being written, whatever a deployment's log setup.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def detail_of(response: httpx.Response) -> Any:
+    """The SRCNet `detail` of an error answer, verbatim (text when it is not FastAPI-shaped JSON)."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:2000] or None
+    if isinstance(body, dict) and "detail" in body:
+        return body["detail"]
+    return body
+
+
+class ServiceClient:
+    def __init__(self, service: str, base_url: str, *, timeout: float, retries: int,
+                 log: logging.Logger):
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.log = log
+        self.calls = 0  # answered requests, for benchmarks
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            headers={"Accept": "application/json", "User-Agent": "srcstage-jlab"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, *, token: str | None = None,
+                      params: dict | None = None, json: Any = None, idempotent: bool | None = None,
+                      ok: tuple[int, ...] = (200, 201, 202)) -> Any:
+        """Send a request; the decoded JSON answer, or a SrcStageError."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        attempts = 1 + (self.retries if idempotent else 0)
+        title = SERVICE_TITLES.get(self.service, self.service)
+        for attempt in range(attempts):
+            started = time.monotonic()
+            try:
+                response = await self._http.request(method, path, params=params, json=json,
+                                                    headers=headers)
+            except httpx.TimeoutException:
+                self.log.warning("srcstage: %s %s %s timed out", self.service, method, path)
+                error: SrcStageError = Unavailable(f"{title} did not answer in time.", None,
+                                                   service=self.service, status=504)
+            except httpx.TransportError as exc:
+                self.log.warning("srcstage: %s %s %s failed: %s", self.service, method, path,
+                                 type(exc).__name__)
+                error = Unavailable(f"{title} cannot be reached ({type(exc).__name__}).", None,
+                                    service=self.service, status=503)
+            else:
+                self.calls += 1
+                self.log.debug("srcstage: %s %s %s -> %s in %.3f s", self.service, method, path,
+                               response.status_code, time.monotonic() - started)
+                if response.status_code in ok:
+                    if not response.content:
+                        return None
+                    try:
+                        return response.json()
+                    except ValueError:
+                        raise Unavailable(f"{title} answered with something that is not JSON.",
+                                          response.text[:500], service=self.service, status=502)
+                error = from_srcnet(self.service, response.status_code, detail_of(response))
+                error.srcnet_status = response.status_code
+                if response.status_code < 500:
+                    raise error
+            if attempt + 1 < attempts:
+                await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
+        raise error
+
+
+TokenGetter = Callable[[str], Awaitable[str]]
+
+
+class AuthorizedService:
+    """A ServiceClient whose calls carry a token for its audience.
+
+    On a 401 the token is dropped, exchanged once more and the call retried once:
+    a token can be revoked or expire between our check and the service's.
+    """
+
+    def __init__(self, client: ServiceClient, audience: str, broker: Any):
+        self.client, self.audience, self.broker = client, audience, broker
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        token = await self.broker.token_for(self.audience)
+        try:
+            return await self.client.request(method, path, token=token, **kwargs)
+        except NotSignedIn:
+            self.broker.invalidate(self.audience, token)
+            token = await self.broker.token_for(self.audience)
+            return await self.client.request(method, path, token=token, **kwargs)

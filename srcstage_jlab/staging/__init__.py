@@ -1,0 +1,1 @@
+"""The staging domain: DIDs, lifetimes, collections, jobs and paths. No HTTP, no Jupyter."""

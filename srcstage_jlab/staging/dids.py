@@ -1,0 +1,98 @@
+"""Data identifiers (DIDs): `namespace:name`, checked against Rucio's generic naming rules.
+
+Rucio refuses names with spaces, `..`, a leading dot, non-ASCII characters or over
+250 characters, and scopes (namespaces) over 25 characters. Checking here first
+gives the user the reason at once, before any SRCNet call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..errors import InvalidInput
+
+NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,24}$")
+NAME_RE = re.compile(r"^[/A-Za-z0-9][/A-Za-z0-9.\-_]*$")
+MAX_NAME = 250
+
+
+@dataclass(frozen=True, order=True)
+class Did:
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+    def to_json(self) -> dict:
+        return {"namespace": self.namespace, "name": self.name}
+
+
+def name_problem(name: str) -> str | None:
+    """Why Rucio would refuse this DID name, or None."""
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME:
+        return f"the name is {len(name)} characters long; at most {MAX_NAME} are allowed"
+    if ".." in name:
+        return "the name contains '..'"
+    if not NAME_RE.match(name):
+        return ("the name may only contain letters, digits, '.', '-', '_' and '/', "
+                "and must start with a letter, digit or '/'")
+    return None
+
+
+def namespace_problem(namespace: str) -> str | None:
+    if not namespace:
+        return "the namespace is empty"
+    if not NAMESPACE_RE.match(namespace):
+        return ("the namespace must be 1 to 25 letters, digits, '.', '-' or '_', "
+                "starting with a letter or digit")
+    return None
+
+
+def parse_did(value: Any) -> Did:
+    """A Did from `"namespace:name"` or `{"namespace": ..., "name": ...}`; InvalidInput if malformed."""
+    if isinstance(value, Did):
+        return value
+    if isinstance(value, dict):
+        namespace, name = value.get("namespace"), value.get("name")
+        if not isinstance(namespace, str) or not isinstance(name, str):
+            raise InvalidInput(f"A DID must have a string namespace and name, got {value!r}.")
+        text = f"{namespace}:{name}"
+    elif isinstance(value, str):
+        text = value.strip()
+        if ":" not in text:
+            raise InvalidInput(f"'{text}' is not a DID: write it as namespace:name.")
+        namespace, name = text.split(":", 1)
+    else:
+        raise InvalidInput(f"A DID must be a 'namespace:name' string, got {type(value).__name__}.")
+    problem = namespace_problem(namespace) or name_problem(name)
+    if problem:
+        raise InvalidInput(f"'{text}' is not a valid DID: {problem}.")
+    return Did(namespace, name)
+
+
+def parse_dids(values: Iterable[Any]) -> list[Did]:
+    """Parse many DIDs; every bad one is named in a single error."""
+    if isinstance(values, (str, dict)):
+        values = [values]
+    dids, problems = [], []
+    for value in values:
+        try:
+            dids.append(parse_did(value))
+        except InvalidInput as err:
+            problems.append(err.message)
+    if problems:
+        shown = problems[:5] + ([f"... and {len(problems) - 5} more"] if len(problems) > 5 else [])
+        raise InvalidInput(" ".join(shown))
+    return dids
+
+
+def did_safe_name(text: str) -> str:
+    """A DID name made from a collection's display name ("My run #2" -> "My-run-2")."""
+    safe = re.sub(r"[^A-Za-z0-9._\-]+", "-", text.strip()).strip("-.")
+    safe = re.sub(r"\.{2,}", ".", safe)
+    return (safe or "collection")[:MAX_NAME]

@@ -1,0 +1,1 @@
+pytest_plugins = ["tests.sandbox_plugin", "pytest_jupyter.jupyter_server", "tests.server_plugin"]
