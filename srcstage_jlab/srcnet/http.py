@@ -93,6 +93,8 @@ class ServiceClient:
                 error.srcnet_status = response.status_code
                 if response.status_code < 500:
                     raise error
+                self.log.warning("srcstage: %s %s %s answered %s", self.service, method, path,
+                                 response.status_code)
             if attempt + 1 < attempts:
                 await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
         raise error
