@@ -1,0 +1,378 @@
+"""An ipywidgets panel to search SRCNet, build a collection, stage it and watch the job.
+
+``srcstage.widget()`` (or ``collection.widget()``) returns a :class:`StagePanel`; show it by making
+it a cell's last expression. Everything it does goes through :mod:`srcstage_jlab.client`, so what
+it makes is what the sidebar shows. While a job runs, a background asyncio task on the kernel's
+event loop (a thread when no loop runs) updates the progress bar and the state label.
+
+Each part has a CSS class for browser tests and styling: ``srcstage-namespace``,
+``srcstage-name-pattern``, ``srcstage-type``, ``srcstage-search-button``, ``srcstage-results``,
+``srcstage-add-button``, ``srcstage-collection-name``, ``srcstage-open-button``,
+``srcstage-collection-dids``, ``srcstage-remove-button``, ``srcstage-lifetime-value``,
+``srcstage-lifetime-unit``, ``srcstage-stage-button``, ``srcstage-progress``, ``srcstage-state``,
+``srcstage-error`` and ``srcstage-info``; the panel itself has ``srcstage-panel``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import threading
+from typing import Any, Callable
+
+import ipywidgets as w
+
+from .client import (Client, Collection, Job, JobStatus, SrcStageError, format_detail, format_progress,
+                     get_client, human_bytes)
+
+__all__ = ["widget", "StagePanel"]
+
+DEFAULT_COLLECTION = "my-collection"
+UNITS = [("hours", "h"), ("days", "d"), ("weeks", "w")]
+_STYLES = {"active": "info", "completed": "success", "failed": "danger", "unknown": "warning"}
+
+
+def widget(collection: Any = None, *, client: Client | None = None) -> "StagePanel":
+    """An ipywidgets panel: search DIDs, add them to a collection, remove them, choose a lifetime,
+    stage, and watch the job's progress; errors show our message and SRCNet's detail.
+
+    ``collection``: a :class:`~srcstage_jlab.client.Collection`, a collection name (opened or
+    created), or None (the newest collection, or a new one named on first use).
+    """
+    return StagePanel(collection, client=client)
+
+
+def _css(widget_: w.DOMWidget, name: str) -> w.DOMWidget:
+    widget_.add_class(name)
+    return widget_
+
+
+def _error_html(err: BaseException) -> str:
+    if isinstance(err, SrcStageError):
+        text = f"<b>{html.escape(err.message)}</b>"
+        if err.detail not in (None, "", [], {}):
+            who = {"auth": "SRCNet Auth API", "site-capabilities": "SRCNet Site Capabilities API",
+                   "data-management": "SRCNet Data Management API"}.get(err.service or "", "SRCNet")
+            text += f"<br>{who} said: <code>{html.escape(format_detail(err.detail))}</code>"
+        if err.hint and err.hint not in err.message:
+            text += f"<br><i>{html.escape(err.hint)}</i>"
+        return f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">{text}</div>'
+    return (f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">'
+            f"<b>Unexpected error:</b> {html.escape(type(err).__name__)}: {html.escape(str(err))}</div>")
+
+
+def _split_lifetime(seconds: int | None) -> tuple[int, str]:
+    seconds = seconds or 7 * 86400
+    if seconds % 604800 == 0:
+        return seconds // 604800, "w"
+    if seconds % 86400 == 0:
+        return seconds // 86400, "d"
+    return max(1, -(-seconds // 3600)), "h"
+
+
+class StagePanel(w.VBox):
+    """The staging panel (an ipywidgets ``VBox``). See :func:`widget`.
+
+    Useful attributes: ``collection`` (the open :class:`~srcstage_jlab.client.Collection` or None),
+    ``job`` (the last staging :class:`~srcstage_jlab.client.Job`), ``watcher`` (the asyncio task or
+    thread following it), and the parts: ``namespace``, ``pattern``, ``did_type``, ``search_button``,
+    ``results``, ``add_button``, ``collection_name``, ``open_button``, ``collection_dids``,
+    ``remove_button``, ``lifetime_value``, ``lifetime_unit``, ``stage_button``, ``progress``,
+    ``state``, ``error`` and ``info``.
+    """
+
+    def __init__(self, collection: Any = None, *, client: Client | None = None):
+        self.client = client or (collection._client if isinstance(collection, Collection) else get_client())
+        self.collection: Collection | None = None
+        self.job: Job | None = None
+        self.watcher: asyncio.Task | threading.Thread | None = None
+        self._stop = threading.Event()
+
+        self.header = _css(w.HTML(value="<b>SRCNet staging</b>"), "srcstage-header")
+        self.namespace = _css(w.Dropdown(description="Namespace", options=[]), "srcstage-namespace")
+        self.pattern = _css(w.Text(description="Name", value="*", placeholder="pattern with * wildcards"),
+                            "srcstage-name-pattern")
+        self.did_type = _css(w.Dropdown(description="Type", options=["all", "file", "dataset", "container"],
+                                        value="all"), "srcstage-type")
+        self.search_button = _css(w.Button(description="Search", icon="search", tooltip="Search DIDs"),
+                                  "srcstage-search-button")
+        self.results = _css(w.SelectMultiple(description="Results", options=[], rows=8,
+                                             layout=w.Layout(width="95%")), "srcstage-results")
+        self.add_button = _css(w.Button(description="Add to collection", icon="plus",
+                                        tooltip="Add the selected results to the collection"),
+                               "srcstage-add-button")
+        self.collection_name = _css(w.Combobox(description="Collection", options=[], ensure_option=False,
+                                               placeholder=DEFAULT_COLLECTION), "srcstage-collection-name")
+        self.open_button = _css(w.Button(description="Open", icon="folder-open",
+                                         tooltip="Open (or create) the collection with this name"),
+                                "srcstage-open-button")
+        self.collection_dids = _css(w.SelectMultiple(description="DIDs", options=[], rows=6,
+                                                     layout=w.Layout(width="95%")), "srcstage-collection-dids")
+        self.remove_button = _css(w.Button(description="Remove selected", icon="minus",
+                                           tooltip="Remove the selected DIDs from the collection"),
+                                  "srcstage-remove-button")
+        self.lifetime_value = _css(w.BoundedIntText(description="Lifetime", value=7, min=1, max=100000,
+                                                    layout=w.Layout(width="14em")), "srcstage-lifetime-value")
+        self.lifetime_unit = _css(w.Dropdown(options=UNITS, value="d", layout=w.Layout(width="7em")),
+                                  "srcstage-lifetime-unit")
+        self.stage_button = _css(w.Button(description="Stage", icon="download", button_style="primary",
+                                          tooltip="Stage the collection next to this JupyterLab"),
+                                 "srcstage-stage-button")
+        self.progress = _css(w.IntProgress(description="Progress", value=0, min=0, max=1000), "srcstage-progress")
+        self.state = _css(w.HTML(value=""), "srcstage-state")
+        self.error = _css(w.HTML(value=""), "srcstage-error")
+        self.info = _css(w.HTML(value=""), "srcstage-info")
+
+        self.search_button.on_click(lambda _b: self._guard(self.search))
+        self.add_button.on_click(lambda _b: self._guard(self.add_selected))
+        self.open_button.on_click(lambda _b: self._guard(lambda: self.open_collection(self.collection_name.value)))
+        self.remove_button.on_click(lambda _b: self._guard(self.remove_selected))
+        self.stage_button.on_click(lambda _b: self._guard(self.stage))
+
+        super().__init__(children=[
+            self.header,
+            w.HBox([self.namespace, self.pattern, self.did_type, self.search_button]),
+            self.results,
+            self.add_button,
+            w.HBox([self.collection_name, self.open_button]),
+            self.collection_dids,
+            self.remove_button,
+            w.HBox([self.lifetime_value, self.lifetime_unit, self.stage_button]),
+            w.HBox([self.progress, self.state]),
+            self.error,
+            self.info,
+        ])
+        self.add_class("srcstage-panel")
+        self._guard(lambda: self._load(collection))
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def _load(self, collection: Any) -> None:
+        config = self.client.config()
+        value, unit = _split_lifetime(config.get("default_lifetime_s"))
+        self.lifetime_value.value, self.lifetime_unit.value = value, unit
+        try:
+            session = self.client.session()
+            who = (f"signed in as {html.escape(session.name or session.username or '?')}" if session.signed_in
+                   else "<b>not signed in</b> (use the SRCNet sidebar or srcstage.sign_in())")
+        except SrcStageError as err:
+            who = html.escape(err.message)
+        self.header.value = f"<b>SRCNet staging</b> &middot; {who}"
+        if isinstance(collection, Collection):
+            self._set_collection(collection)
+        elif isinstance(collection, str):
+            self.open_collection(collection)
+        existing = self.client.collections()
+        self.collection_name.options = [c.name for c in existing]
+        if collection is None and existing:
+            self._set_collection(existing[-1])
+        names = self.client.namespaces()  # needs SRCNet: last, so a failure leaves the rest usable
+        self.namespace.options = list(names)
+        if names:
+            self.namespace.value = "ska-mid" if "ska-mid" in names else names[0]
+        self._find_running_job()
+
+    # --- actions (the buttons call these; scripts may too) ------------------------------
+
+    def search(self) -> None:
+        """Search DIDs with the namespace, name pattern and type chosen; fill the results."""
+        if not self.namespace.value:
+            raise _invalid("Choose a namespace to search in.")
+        found = self.client.search(self.namespace.value, self.pattern.value or "*", self.did_type.value)
+        self.results.options = [
+            (f"{d.did}  ({d.type or '?'}{', ' + human_bytes(d.bytes) if d.bytes is not None else ''})", d.did)
+            for d in found]
+        more = f" (only the first {found.limit}: narrow the pattern)" if found.truncated else ""
+        self._say(f"{len(found)} DID{'s' if len(found) != 1 else ''} found{more}.")
+
+    def add_selected(self) -> None:
+        """Add the selected results to the collection (opening or creating it first)."""
+        chosen = list(self.results.value)
+        if not chosen:
+            raise _invalid("Select one or more results to add.")
+        collection = self._ensure_collection()
+        collection.add(chosen)
+        self._show_collection()
+        self._say(f"Added {len(chosen)} DID{'s' if len(chosen) != 1 else ''} to '{collection.name}'.")
+
+    def open_collection(self, name: str | None) -> Collection:
+        """Open (or create) the collection called ``name`` and show its DIDs."""
+        name = (name or "").strip() or DEFAULT_COLLECTION
+        collection = self.client.collection(name)
+        self._set_collection(collection)
+        self._find_running_job()
+        return collection
+
+    def remove_selected(self) -> None:
+        """Remove the selected DIDs from the collection."""
+        chosen = list(self.collection_dids.value)
+        if not chosen or self.collection is None:
+            raise _invalid("Select DIDs of the collection to remove.")
+        self.collection.remove(chosen)
+        self._show_collection()
+        self._say(f"Removed {len(chosen)} DID{'s' if len(chosen) != 1 else ''}.")
+
+    def lifetime(self) -> str:
+        """The lifetime chosen, as the API takes it (e.g. ``"7d"``)."""
+        return f"{self.lifetime_value.value}{self.lifetime_unit.value}"
+
+    def stage(self) -> Job:
+        """Stage the collection with the lifetime chosen and follow the job in the background."""
+        collection = self._ensure_collection()
+        if not collection.dids:
+            raise _invalid(f"The collection '{collection.name}' is empty: add DIDs first.")
+        self.stage_button.disabled = True
+        try:
+            job = collection.stage(lifetime=self.lifetime())
+        finally:
+            self.stage_button.disabled = False
+        self._show_collection()
+        self.follow(job)
+        return job
+
+    def follow(self, job: Job) -> None:
+        """Show ``job``'s progress, updated in the background until it ends."""
+        self.stop()
+        self._stop = threading.Event()
+        self.job = job
+        self._show_status(job.last_status)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self.watcher = loop.create_task(self._awatch(job, self._stop))
+        else:
+            self.watcher = threading.Thread(target=self._watch, args=(job, self._stop), daemon=True,
+                                            name=f"srcstage-watch-{job.id}")
+            self.watcher.start()
+
+    def stop(self) -> None:
+        """Stop following the current job (the job itself goes on)."""
+        self._stop.set()
+        if isinstance(self.watcher, asyncio.Task) and not self.watcher.done():
+            self.watcher.cancel()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Block until a background thread following the job ends (scripts and tests)."""
+        if isinstance(self.watcher, threading.Thread):
+            self.watcher.join(timeout)
+
+    # --- following a job ------------------------------------------------------------------
+
+    def _interval(self) -> float:
+        value = self.client.config().get("poll_interval_s")
+        return max(0.2, min(5.0, float(value))) if isinstance(value, (int, float)) else 2.0
+
+    def _watch(self, job: Job, stop: threading.Event) -> None:
+        interval, failures = self._interval(), 0
+        while not stop.is_set():
+            try:
+                status = job.status()
+                failures = 0
+            except SrcStageError as err:
+                failures += 1
+                self.error.value = _error_html(err)
+                if failures > 10:
+                    return
+            else:
+                self._show_status(status)
+                if status.phase in ("completed", "failed"):
+                    if status.done:
+                        self._guard(lambda: self._show_paths(job.paths()))
+                    return
+            stop.wait(interval)
+
+    async def _awatch(self, job: Job, stop: threading.Event) -> None:
+        interval, failures = self._interval(), 0
+        while not stop.is_set():
+            try:
+                status = await job.astatus()
+                failures = 0
+            except SrcStageError as err:
+                failures += 1
+                self.error.value = _error_html(err)
+                if failures > 10:
+                    return
+            else:
+                self._show_status(status)
+                if status.phase in ("completed", "failed"):
+                    if status.done:
+                        try:
+                            self._show_paths(await job.apaths())
+                        except SrcStageError as err:
+                            self.error.value = _error_html(err)
+                    return
+            await asyncio.sleep(interval)
+
+    def _show_status(self, status: JobStatus) -> None:
+        fraction = status.fraction
+        self.progress.value = int(round((fraction or 0.0) * 1000))
+        self.progress.bar_style = _STYLES.get(status.phase, "warning")
+        job = self.job.id if self.job else status.job_id
+        self.state.value = (f'<span class="srcstage-state-text">{html.escape(format_progress(status, width=0))}'
+                            f' &middot; job <code>{html.escape(str(job))}</code></span>')
+        if status.failed:
+            message = f"Staging failed: state {status.state}."
+            if status.error is not None:
+                self.error.value = _error_html(status.error)
+            else:
+                self.error.value = _error_html(SrcStageError(message))
+
+    def _show_paths(self, paths: list[str]) -> None:
+        shown = "".join(f"<li><code>{html.escape(p)}</code></li>" for p in paths[:5])
+        more = f"<li>... and {len(paths) - 5} more</li>" if len(paths) > 5 else ""
+        self.info.value = (f"Staged {len(paths)} file{'s' if len(paths) != 1 else ''}; read them from:"
+                           f"<ul>{shown}{more}</ul>In code: <code>srcstage.job('{html.escape(self.job.id)}')"
+                           f".paths()</code>" if self.job else "")
+
+    def _find_running_job(self) -> None:
+        if self.collection is None:
+            return
+        running = [j for j in self.collection.jobs() if j.phase in ("active", "unknown")]
+        if running:
+            self.follow(running[0])
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _ensure_collection(self) -> Collection:
+        if self.collection is None or (self.collection_name.value or "").strip() not in ("", self.collection.name):
+            self.open_collection(self.collection_name.value)
+        assert self.collection is not None
+        return self.collection
+
+    def _set_collection(self, collection: Collection) -> None:
+        self.collection = collection
+        if collection.name not in self.collection_name.options:
+            self.collection_name.options = [*self.collection_name.options, collection.name]
+        self.collection_name.value = collection.name
+        self._show_collection()
+
+    def _show_collection(self) -> None:
+        c = self.collection
+        if c is None:
+            self.collection_dids.options = []
+            return
+        self.collection_dids.options = [
+            (f"{e.did}  ({e.type or '?'}{', ' + human_bytes(e.bytes) if e.bytes is not None else ''})", e.did)
+            for e in c.entries]
+        self.stage_button.description = f"Stage '{c.name}'" if len(c.name) <= 30 else "Stage"
+
+    def _say(self, text: str) -> None:
+        self.info.value = html.escape(text)
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        """Run a button's action; show any failure in the error area instead of raising."""
+        self.error.value = ""
+        try:
+            return action()
+        except Exception as err:  # noqa: BLE001 - shown to the user, never swallowed silently
+            self.error.value = _error_html(err)
+            return None
+
+
+def _invalid(message: str) -> SrcStageError:
+    from .client import InvalidInputError
+
+    return InvalidInputError(message)
+
