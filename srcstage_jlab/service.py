@@ -38,6 +38,16 @@ LIST_LIMIT = 100_000
 COLLECTION_TYPES = ("dataset", "container")
 
 
+def _expired(when: str | None) -> bool:
+    try:
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
+    except ValueError:
+        return False
+    if moment and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return bool(moment) and moment < datetime.now(timezone.utc)
+
+
 def _type_of(info: dict) -> str | None:
     value = info.get("type") or info.get("did_type")
     return str(value).lower() if value else None
@@ -356,6 +366,8 @@ class StagingService:
                                  extra={"precheck": check})
         destination = await self.destination()
         did = parse_did(collection.submitted_did)
+        if existing := self._live_job(str(did), destination):
+            return existing  # staging the same DID to the same place again is the same job
         answer = await self.dm.stage(destination.area.id, lifetime_s, did.namespace, [did])
         job = Job(id=str(answer["job_id"]), did=str(did), destination=destination.area.to_json(),
                   lifetime_s=lifetime_s, collection_id=collection.id, collection_name=collection.name)
@@ -363,6 +375,14 @@ class StagingService:
             answer = {**answer, "state": "SUBMITTED"}
         self.log.info("srcstage: staging job %s for %s to %s", job.id, did, destination.area.name)
         return await self.jobs.add(job, answer)
+
+    def _live_job(self, did: str, destination: Destination) -> Job | None:
+        """A tracked job for this DID and destination that has not failed nor expired."""
+        for job in self.jobs.all():
+            if (job.did == did and job.destination.get("id") == destination.area.id
+                    and job.phase != "failed" and not _expired(job.expires_at)):
+                return job
+        return None
 
     # --- staged files ----------------------------------------------------------------
 

@@ -161,3 +161,19 @@ async def test_collections_crud_import_export(api):
     assert status == 204
     status, listing = await api("GET", "collections")
     assert [x["name"] for x in listing["collections"]] == ["crud 2 (2)"]
+
+
+async def test_staging_the_same_collection_twice_is_one_job(api, sandbox):
+    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0002*", type="file")
+    status, collection = await api("POST", "collections", {"name": f"twice {time.time_ns()}",
+                                                          "dids": [i["did"] for i in found["items"][:2]]})
+    status, first = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202, first
+    status, second = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202 and second["id"] == first["id"]
+    status, jobs = await api("GET", "jobs")
+    assert [j["id"] for j in jobs["jobs"]] == [first["id"]]
+    rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
+    name = first["did"].split(":", 1)[1]
+    assert len([r for r in rucio._stream("/rules/", account="demo") if r.get("name") == name]) == 1
+    rucio.close()

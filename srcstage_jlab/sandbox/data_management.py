@@ -55,6 +55,8 @@ STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTE
 def rucio_to_api_error(err: RucioError, what: str = "") -> ApiError:
     """The one mapping of Rucio refusals to DM answers (Rucio's message is kept verbatim)."""
     msg = f"{err.message}".strip() or err.exc_class
+    if "psycopg" in msg or "[SQL:" in msg:  # Rucio passes some database errors through raw
+        msg = f"{err.exc_class} (database constraint)"
     about = f" ({what})" if what else ""
     table = {
         "DataIdentifierNotFound": (404, f"Data identifier not found{about}: {msg}"),
