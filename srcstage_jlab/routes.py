@@ -210,7 +210,8 @@ class StageHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self, collection_id: str) -> None:
-        job = await self.service.stage(collection_id, self.body().get("lifetime"))
+        body = self.body()
+        job = await self.service.stage(collection_id, body.get("lifetime"), body.get("namespace"))
         self.reply(job.to_json(), 202)
 
 

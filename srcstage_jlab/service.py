@@ -351,7 +351,7 @@ class StagingService:
             "already_at_destination": already,
         }
 
-    async def stage(self, collection_id: str, lifetime: Any = None) -> Job:
+    async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> Job:
         """Check policy, submit (idempotent), check again, then one DM staging request."""
         collection = self.collections.get(collection_id)
         lifetime_s = self.parse_lifetime(lifetime)
@@ -359,7 +359,7 @@ class StagingService:
         if problems:  # refused before anything is created anywhere
             raise PrecheckFailed(problems[0]["message"], problems[0].get("detail"),
                                  extra={"precheck": await self.precheck(collection_id, lifetime_s)})
-        await self.submit(collection_id)
+        await self.submit(collection_id, namespace)
         check = await self.precheck(collection_id, lifetime_s)
         if not check["ok"]:
             raise PrecheckFailed(check["problems"][0]["message"], check["problems"][0].get("detail"),

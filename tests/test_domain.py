@@ -225,3 +225,16 @@ def test_readme_documents_every_option():
     result = subprocess.run([sys.executable, "scripts/options_doc.py", "--check", "README.md", "docs/operator-guide.md"], cwd=root,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_openapi_describes_exactly_the_route_table():
+    import re
+
+    import yaml
+
+    from srcstage_jlab.routes import route_table
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "srcstage_jlab" / "openapi.yaml").read_text())
+    documented = {re.sub(r"\{[^}]+\}", "{}", p) for p in spec["paths"]}
+    served = {re.sub(r"\([^)]*\)", "{}", pattern[len("/srcstage"):]) for pattern, _ in route_table()}
+    assert documented == served

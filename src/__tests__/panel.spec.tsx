@@ -1,0 +1,138 @@
+import * as React from 'react';
+import { createRoot, Root } from 'react-dom/client';
+import { act } from 'react-dom/test-utils';
+import { SrcStageView } from '../components/Panel';
+import { SrcStageModel } from '../model';
+import { FakeServer, job } from './fake';
+
+// React 18: tell it that this is a test environment with act().
+(globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
+
+function server(): FakeServer {
+  const items = Array.from({ length: 10000 }, (_, i) => ({
+    did: `ska-mid:obs_${i}`,
+    name: `obs_${i}`,
+    type: i % 2 ? 'file' : 'dataset',
+    bytes: 1000 * i
+  }));
+  return new FakeServer()
+    .on('GET', 'config', {
+      default_lifetime_s: 604800,
+      max_lifetime_s: 2592000
+    })
+    .on('GET', 'session', { state: 'signed_out' })
+    .on('GET', 'destination', {
+      status: 409,
+      body: {
+        message: 'No storage area could be chosen for this server.',
+        detail: [{ loc: ['host'], msg: 'no matching service', type: 'lookup' }],
+        code: 'no_destination'
+      }
+    })
+    .on('GET', 'namespaces', { namespaces: ['ska-mid'], owned: [] })
+    .on('GET', 'collections', { collections: [] })
+    .on('GET', 'jobs', {
+      jobs: [
+        job('j1', 'completed', 'COMPLETED'),
+        job('j2', 'unknown', 'SUSPENDED')
+      ]
+    })
+    .on('GET', 'dids', { items, truncated: false, limit: 10000 });
+}
+
+describe('SrcStageView', () => {
+  let host: HTMLDivElement;
+  let root: Root;
+  let model: SrcStageModel;
+
+  beforeEach(async () => {
+    model = new SrcStageModel({
+      api: server().api(),
+      autoPoll: false,
+      isDocumentHidden: () => false
+    });
+    await model.initialize();
+    host = document.createElement('div');
+    document.body.appendChild(host);
+    root = createRoot(host);
+    await act(async () => {
+      root.render(
+        <SrcStageView
+          model={model}
+          actions={{
+            copyPaths: async () => undefined,
+            insertCode: async () => undefined
+          }}
+        />
+      );
+    });
+  });
+
+  afterEach(() => {
+    act(() => root.unmount());
+    host.remove();
+    model.dispose();
+  });
+
+  const q = (testid: string) =>
+    host.querySelectorAll(`[data-testid="${testid}"]`);
+
+  it('shows sign-in, the destination error with its detail, and jobs verbatim', () => {
+    expect(q('srcstage-signin')).toHaveLength(1);
+    const error = q('srcstage-destination-error')[0];
+    expect(error.textContent).toContain(
+      'No storage area could be chosen for this server.'
+    );
+    expect(error.textContent).toContain('host: no matching service (lookup)');
+    const states = Array.from(q('srcstage-job-state')).map(e => e.textContent);
+    expect(states).toEqual(['COMPLETED', 'SUSPENDED']);
+    // Only a completed job offers its files.
+    expect(q('srcstage-insert-code')).toHaveLength(1);
+    expect(q('srcstage-copy-paths')).toHaveLength(1);
+  });
+
+  it('renders a window of 10,000 results and selects with modifiers', async () => {
+    model.setQuery({ namespace: 'ska-mid' });
+    await act(async () => {
+      await model.runSearch();
+    });
+    expect(q('srcstage-results-count')[0].textContent).toBe('10,000 results');
+    const rows = () => Array.from(q('srcstage-result')) as HTMLElement[];
+    expect(rows().length).toBeGreaterThan(5);
+    expect(rows().length).toBeLessThan(30);
+
+    await act(async () => {
+      rows()[1].dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
+    await act(async () => {
+      rows()[3].dispatchEvent(
+        new MouseEvent('click', { bubbles: true, shiftKey: true })
+      );
+    });
+    await act(async () => {
+      rows()[6].dispatchEvent(
+        new MouseEvent('click', { bubbles: true, ctrlKey: true })
+      );
+    });
+    expect(q('srcstage-selected-count')[0].textContent).toBe('4 selected');
+    expect(
+      rows()
+        .filter(r => r.getAttribute('aria-selected') === 'true')
+        .map(r => r.dataset.did)
+    ).toEqual([
+      'ska-mid:obs_1',
+      'ska-mid:obs_2',
+      'ska-mid:obs_3',
+      'ska-mid:obs_6'
+    ]);
+
+    // Scrolling far down renders other rows, never all of them.
+    const list = q('srcstage-results')[0] as HTMLElement;
+    await act(async () => {
+      list.scrollTop = 28 * 9000;
+      list.dispatchEvent(new Event('scroll'));
+    });
+    expect(rows()[0].dataset.did).toBe('ska-mid:obs_8996');
+    expect(rows().length).toBeLessThan(30);
+  });
+});

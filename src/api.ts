@@ -1,0 +1,360 @@
+/**
+ * REST client for the `/srcstage/` routes of our server extension.
+ *
+ * Every failure becomes a `SrcStageError` carrying our plain `message`, the
+ * SRCNet `detail` verbatim and a stable `code`; nothing else from a response
+ * body (a traceback, an HTML page) ever reaches the user.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import type {
+  ErrorDetail,
+  ICollection,
+  ICollectionExport,
+  IConfig,
+  IDestination,
+  IDidSearch,
+  IErrorBody,
+  IJob,
+  ILocations,
+  INamespaces,
+  IPaths,
+  IPrecheck,
+  ISession,
+  ISubmitResult,
+  DidTypeFilter
+} from './tokens';
+
+/** The route prefix of the server extension. */
+export const API_NAMESPACE = 'srcstage';
+
+/** An error explained: what the server (or the network) said, made safe to show. */
+export class SrcStageError extends Error {
+  constructor(body: IErrorBody, status = 0) {
+    super(body.message);
+    this.name = 'SrcStageError';
+    this.status = status;
+    this.code = body.code || 'error';
+    this.detail = body.detail ?? null;
+    this.service = body.service ?? null;
+    this.precheck = body.precheck ?? null;
+  }
+
+  /** HTTP status, 0 when no answer came. */
+  readonly status: number;
+  readonly code: string;
+  readonly detail: ErrorDetail;
+  readonly service: string | null;
+  readonly precheck: IPrecheck | null;
+
+  /** The `detail` as lines of text, verbatim where it was text. */
+  get detailLines(): string[] {
+    return detailLines(this.detail);
+  }
+}
+
+/**
+ * `detail` as lines: a string stays as it is; FastAPI's list of
+ * `{loc, msg, type}` gives one line per item, `loc → msg (type)`.
+ */
+export function detailLines(detail: ErrorDetail | unknown): string[] {
+  if (detail === null || detail === undefined || detail === '') {
+    return [];
+  }
+  if (typeof detail === 'string') {
+    return [detail];
+  }
+  if (Array.isArray(detail)) {
+    return detail.map(item => {
+      if (item && typeof item === 'object') {
+        const it = item as { loc?: unknown; msg?: unknown; type?: unknown };
+        const loc = Array.isArray(it.loc) ? it.loc.join(' → ') : '';
+        const msg =
+          typeof it.msg === 'string' ? it.msg : JSON.stringify(it.msg ?? item);
+        const type = typeof it.type === 'string' ? ` (${it.type})` : '';
+        return loc ? `${loc}: ${msg}${type}` : `${msg}${type}`;
+      }
+      return String(item);
+    });
+  }
+  if (typeof detail === 'object') {
+    return [JSON.stringify(detail)];
+  }
+  return [String(detail)];
+}
+
+/** Turn anything thrown into a `SrcStageError`, never showing a stack trace. */
+export function toSrcStageError(error: unknown): SrcStageError {
+  if (error instanceof SrcStageError) {
+    return error;
+  }
+  if (error instanceof ServerConnection.NetworkError) {
+    return new SrcStageError({
+      message:
+        'The Jupyter server could not be reached. Check your connection; the server may be restarting.',
+      code: 'network'
+    });
+  }
+  const message =
+    error instanceof Error && error.message
+      ? error.message
+      : 'Something unexpected went wrong in the sidebar.';
+  return new SrcStageError({ message, code: 'error' });
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 401:
+      return 'you are not logged in to this Jupyter server any more';
+    case 403:
+      return 'the Jupyter server refused the request';
+    case 404:
+      return 'the srcstage server extension is not answering (is it installed and enabled?)';
+    case 502:
+    case 503:
+    case 504:
+      return 'a service behind the Jupyter server is unavailable';
+    default:
+      return 'the Jupyter server answered with an error';
+  }
+}
+
+/** Build the error for a failed response from its (maybe non-JSON) body. */
+export function errorFromResponse(status: number, text: string): SrcStageError {
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (data && typeof data === 'object' && !Array.isArray(data)) {
+    const body = data as Record<string, unknown>;
+    const message =
+      typeof body.message === 'string' && body.message
+        ? body.message
+        : typeof body.reason === 'string' && body.reason
+          ? `HTTP ${status}: ${body.reason}`
+          : `HTTP ${status}: ${statusText(status)}`;
+    return new SrcStageError(
+      {
+        message,
+        code: typeof body.code === 'string' ? body.code : 'error',
+        detail: body.detail as ErrorDetail,
+        service: typeof body.service === 'string' ? body.service : null,
+        precheck: (body.precheck as IPrecheck) ?? undefined
+      },
+      status
+    );
+  }
+  return new SrcStageError(
+    { message: `HTTP ${status}: ${statusText(status)}`, code: 'error' },
+    status
+  );
+}
+
+export interface IRequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+}
+
+export interface IDidQuery {
+  namespace: string;
+  name?: string;
+  type?: DidTypeFilter;
+  limit?: number;
+}
+
+/** The client for every route of `openapi.yaml`. */
+export class SrcStageAPI {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** Call one route; resolves with the parsed JSON body (`null` for 204). */
+  async request<T>(path: string, options: IRequestOptions = {}): Promise<T> {
+    const base = URLExt.join(this.serverSettings.baseUrl, API_NAMESPACE, path);
+    const query = Object.entries(options.query ?? {})
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(
+        ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`
+      )
+      .join('&');
+    const url = query ? `${base}?${query}` : base;
+    const init: RequestInit = { method: options.method ?? 'GET' };
+    if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        init,
+        this.serverSettings
+      );
+    } catch (error) {
+      throw toSrcStageError(error);
+    }
+    let text = '';
+    try {
+      text = await response.text();
+    } catch {
+      text = '';
+    }
+    if (!response.ok) {
+      throw errorFromResponse(response.status, text);
+    }
+    if (!text) {
+      return null as T;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SrcStageError(
+        {
+          message: `The server extension sent an answer the sidebar cannot read (${path}).`,
+          code: 'error'
+        },
+        response.status
+      );
+    }
+  }
+
+  getConfig(): Promise<IConfig> {
+    return this.request<IConfig>('config');
+  }
+
+  getSession(): Promise<ISession> {
+    return this.request<ISession>('session');
+  }
+
+  startDeviceFlow(): Promise<ISession> {
+    return this.request<ISession>('session/device', { method: 'POST' });
+  }
+
+  signOut(): Promise<ISession> {
+    return this.request<ISession>('session', { method: 'DELETE' });
+  }
+
+  getDestination(refresh = false): Promise<IDestination> {
+    return this.request<IDestination>('destination', {
+      query: { refresh: refresh ? 'true' : undefined }
+    });
+  }
+
+  getNamespaces(): Promise<INamespaces> {
+    return this.request<INamespaces>('namespaces');
+  }
+
+  searchDids(q: IDidQuery): Promise<IDidSearch> {
+    return this.request<IDidSearch>('dids', {
+      query: {
+        namespace: q.namespace,
+        name: q.name || '*',
+        type: q.type ?? 'all',
+        limit: q.limit
+      }
+    });
+  }
+
+  locate(did: string): Promise<ILocations> {
+    return this.request<ILocations>('locations', { query: { did } });
+  }
+
+  didPaths(did: string): Promise<IPaths> {
+    return this.request<IPaths>('paths', { query: { did } });
+  }
+
+  async listCollections(): Promise<ICollection[]> {
+    const body = await this.request<{ collections: ICollection[] }>(
+      'collections'
+    );
+    return body?.collections ?? [];
+  }
+
+  createCollection(name: string, dids: string[] = []): Promise<ICollection> {
+    return this.request<ICollection>('collections', {
+      method: 'POST',
+      body: { name, dids }
+    });
+  }
+
+  importCollection(doc: unknown): Promise<ICollection> {
+    return this.request<ICollection>('collections/import', {
+      method: 'POST',
+      body: doc
+    });
+  }
+
+  getCollection(id: string): Promise<ICollection> {
+    return this.request<ICollection>(`collections/${encodeURIComponent(id)}`);
+  }
+
+  updateCollection(
+    id: string,
+    patch: { name?: string; add?: string[]; remove?: string[] }
+  ): Promise<ICollection> {
+    return this.request<ICollection>(`collections/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: patch
+    });
+  }
+
+  async deleteCollection(id: string): Promise<void> {
+    await this.request<null>(`collections/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  exportCollection(id: string): Promise<ICollectionExport> {
+    return this.request<ICollectionExport>(
+      `collections/${encodeURIComponent(id)}/export`
+    );
+  }
+
+  submit(
+    id: string,
+    options: { namespace?: string; name?: string } = {}
+  ): Promise<ISubmitResult> {
+    return this.request<ISubmitResult>(
+      `collections/${encodeURIComponent(id)}/submit`,
+      { method: 'POST', body: options }
+    );
+  }
+
+  precheck(id: string, lifetime?: number | string): Promise<IPrecheck> {
+    return this.request<IPrecheck>(
+      `collections/${encodeURIComponent(id)}/precheck`,
+      { method: 'POST', body: lifetime === undefined ? {} : { lifetime } }
+    );
+  }
+
+  stage(id: string, lifetime?: number | string): Promise<IJob> {
+    return this.request<IJob>(`collections/${encodeURIComponent(id)}/stage`, {
+      method: 'POST',
+      body: lifetime === undefined ? {} : { lifetime }
+    });
+  }
+
+  async listJobs(): Promise<IJob[]> {
+    const body = await this.request<{ jobs: IJob[] }>('jobs');
+    return body?.jobs ?? [];
+  }
+
+  getJob(id: string): Promise<IJob> {
+    return this.request<IJob>(`jobs/${encodeURIComponent(id)}`);
+  }
+
+  async forgetJob(id: string): Promise<void> {
+    await this.request<null>(`jobs/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  jobPaths(id: string): Promise<IPaths> {
+    return this.request<IPaths>(`jobs/${encodeURIComponent(id)}/paths`);
+  }
+}

@@ -1,0 +1,195 @@
+import { Clipboard } from '@jupyterlab/apputils';
+import { copyIcon, launchIcon, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { SrcStageError } from '../api';
+import type { SrcStageModel } from '../model';
+import { formatDate } from '../units';
+import { Button, ErrorBox, Loading, Section, useModel } from './common';
+
+const SOURCES: Record<string, string> = {
+  environment: 'token from the environment',
+  file: 'token file',
+  device: 'signed in here'
+};
+
+/** Who is signed in to SRCNet; the device flow when nobody is. */
+export function AccountSection(props: { model: SrcStageModel }): JSX.Element {
+  const { model } = props;
+  useModel(model, ['session', 'busy']);
+  const session = model.session;
+  const state = session?.state;
+  const badge =
+    state === 'signed_in'
+      ? 'signed in'
+      : state === 'pending'
+        ? 'waiting…'
+        : state === 'signed_out'
+          ? 'signed out'
+          : state === 'error'
+            ? 'failed'
+            : undefined;
+  return (
+    <Section
+      id="account"
+      title="SRCNet account"
+      badge={badge}
+      tools={
+        <Button
+          kind="icon"
+          icon={refreshIcon}
+          aria-label="Refresh sign-in state"
+          onClick={() => void model.refreshSession()}
+        />
+      }
+    >
+      <div data-testid="srcstage-session" data-state={state ?? 'loading'}>
+        <AccountBody model={model} />
+      </div>
+    </Section>
+  );
+}
+
+function AccountBody(props: { model: SrcStageModel }): JSX.Element {
+  const { model } = props;
+  const session = model.session;
+  const busy = model.isBusy('signin') || model.isBusy('signout');
+  if (!session) {
+    return model.sessionError ? (
+      <ErrorBox error={model.sessionError} title="Cannot tell who is signed in">
+        <Button onClick={() => void model.refreshSession()}>Try again</Button>
+      </ErrorBox>
+    ) : (
+      <Loading>Checking who is signed in…</Loading>
+    );
+  }
+  const requestError = model.sessionError;
+  switch (session.state) {
+    case 'signed_in': {
+      const user = session.user;
+      const who = user?.name || user?.username || 'an SRCNet user';
+      return (
+        <div className="jp-SrcStage-account">
+          <div className="jp-SrcStage-accountWho">
+            Signed in as <strong data-testid="srcstage-username">{who}</strong>
+            {user?.name && user?.username && user.name !== user.username && (
+              <span className="jp-SrcStage-dim"> ({user.username})</span>
+            )}
+          </div>
+          {session.source && (
+            <div className="jp-SrcStage-dim">
+              {SOURCES[session.source] ?? session.source}
+            </div>
+          )}
+          <ErrorBox error={requestError} title="Could not sign out" />
+          <div className="jp-SrcStage-actions">
+            <Button
+              testid="srcstage-signout"
+              disabled={busy}
+              onClick={() => void model.signOut()}
+            >
+              Sign out
+            </Button>
+          </div>
+        </div>
+      );
+    }
+    case 'pending':
+      return <DeviceFlow model={model} />;
+    case 'error':
+    case 'signed_out':
+    default: {
+      const failure = session.error ? new SrcStageError(session.error) : null;
+      return (
+        <div className="jp-SrcStage-account">
+          <ErrorBox
+            error={failure}
+            title="Sign-in failed"
+            testid="srcstage-signin-error"
+          />
+          <ErrorBox error={requestError} title="Could not start sign-in" />
+          <p className="jp-SrcStage-dim">
+            Not signed in. Sign in to SRCNet to search data and stage it next to
+            this server.
+          </p>
+          {session.device_flow === false ? (
+            <p
+              className="jp-SrcStage-hint"
+              data-testid="srcstage-no-device-flow"
+            >
+              Signing in from here is turned off on this server; ask your
+              administrator how it receives your SRCNet token.
+            </p>
+          ) : (
+            <div className="jp-SrcStage-actions">
+              <Button
+                kind="primary"
+                testid="srcstage-signin"
+                disabled={busy}
+                onClick={() => void model.signIn()}
+              >
+                {busy ? 'Starting…' : failure ? 'Try again' : 'Sign in'}
+              </Button>
+            </div>
+          )}
+        </div>
+      );
+    }
+  }
+}
+
+function DeviceFlow(props: { model: SrcStageModel }): JSX.Element {
+  const { model } = props;
+  const device = model.session?.device;
+  if (!device) {
+    return <Loading>Waiting for SRCNet to start the sign-in…</Loading>;
+  }
+  const link = device.verification_uri_complete || device.verification_uri;
+  return (
+    <div className="jp-SrcStage-device" data-testid="srcstage-device">
+      <ol className="jp-SrcStage-steps">
+        <li>
+          Open{' '}
+          <a
+            href={link}
+            target="_blank"
+            rel="noopener noreferrer"
+            className="jp-SrcStage-link"
+            data-testid="srcstage-verification-link"
+          >
+            {device.verification_uri}
+            <launchIcon.react tag="span" className="jp-SrcStage-inlineIcon" />
+          </a>{' '}
+          (a new tab).
+        </li>
+        <li>
+          Enter this code:
+          <div className="jp-SrcStage-userCode">
+            <code data-testid="srcstage-user-code">{device.user_code}</code>
+            <Button
+              kind="icon"
+              icon={copyIcon}
+              aria-label="Copy the code"
+              onClick={() => Clipboard.copyToSystem(device.user_code)}
+            />
+          </div>
+        </li>
+        <li>Approve the access; this panel notices by itself.</li>
+      </ol>
+      <Loading>
+        Waiting for your approval
+        {device.expires_at
+          ? ` (the code expires ${formatDate(device.expires_at)})`
+          : ''}
+        …
+      </Loading>
+      <div className="jp-SrcStage-actions">
+        <Button
+          testid="srcstage-signin-cancel"
+          onClick={() => void model.signOut()}
+        >
+          Cancel
+        </Button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,358 @@
+import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
+import {
+  addIcon,
+  closeIcon,
+  deleteIcon,
+  downloadIcon,
+  editIcon,
+  fileUploadIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { SrcStageError } from '../api';
+import type { SrcStageModel } from '../model';
+import type { ICollection } from '../tokens';
+import { formatBytes, formatCount, formatDate } from '../units';
+import {
+  Button,
+  Empty,
+  ErrorBox,
+  Loading,
+  MiddleText,
+  Section,
+  useAction,
+  useModel
+} from './common';
+import { StagePanel } from './Stage';
+import { VirtualList } from './VirtualList';
+
+const ENTRY_ROW_HEIGHT = 26;
+const ENTRY_LIST_HEIGHT = 8 * ENTRY_ROW_HEIGHT;
+
+export interface ICollectionsProps {
+  model: SrcStageModel;
+}
+
+/** The user's collections (kept by the server), one of them open. */
+export function CollectionsSection(props: ICollectionsProps): JSX.Element {
+  const { model } = props;
+  useModel(model, ['collections', 'busy', 'config', 'namespaces']);
+  const [error, run, clearError] = useAction();
+  const fileInput = React.useRef<HTMLInputElement>(null);
+  const collections = model.collections;
+  const active = model.activeCollection;
+
+  const create = () =>
+    run(async () => {
+      const answer = await InputDialog.getText({
+        title: 'New collection',
+        label: 'Name',
+        placeholder: 'e.g. my-survey-tiles',
+        okLabel: 'Create'
+      });
+      if (answer.button.accept && answer.value?.trim()) {
+        await model.createCollection(answer.value.trim());
+      }
+    });
+
+  const rename = (collection: ICollection) =>
+    run(async () => {
+      const answer = await InputDialog.getText({
+        title: 'Rename collection',
+        label: 'New name',
+        text: collection.name,
+        okLabel: 'Rename'
+      });
+      const name = answer.value?.trim();
+      if (answer.button.accept && name && name !== collection.name) {
+        await model.renameCollection(collection.id, name);
+      }
+    });
+
+  const remove = (collection: ICollection) =>
+    run(async () => {
+      const answer = await showDialog({
+        title: 'Delete collection?',
+        body: (
+          <div>
+            <p>
+              Delete the collection <strong>{collection.name}</strong> (
+              {formatCount(collection.totals?.dids ?? collection.dids.length)}{' '}
+              entries) from this server?
+            </p>
+            {collection.submitted && (
+              <p>
+                Its DID <code>{collection.submitted.did}</code> and its staging
+                jobs stay in SRCNet.
+              </p>
+            )}
+          </div>
+        ),
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+      });
+      if (answer.button.accept) {
+        await model.deleteCollection(collection.id);
+      }
+    });
+
+  const exportOne = (collection: ICollection) =>
+    run(async () => {
+      const doc = await model.exportCollection(collection.id);
+      const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], {
+        type: 'application/json'
+      });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${safeFileName(collection.name)}.srcstage.json`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    });
+
+  const importFile = (file: File) =>
+    run(async () => {
+      const text = await file.text();
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        throw new SrcStageError({
+          message: `“${file.name}” is not a collection exported by this sidebar (it is not JSON).`,
+          code: 'invalid_input'
+        });
+      }
+      await model.importCollection(doc);
+    });
+
+  return (
+    <Section
+      id="collections"
+      title="Collections"
+      badge={
+        model.collectionsLoaded ? formatCount(collections.length) : undefined
+      }
+      tools={
+        <>
+          <Button
+            kind="icon"
+            icon={addIcon}
+            aria-label="New collection"
+            testid="srcstage-collection-new"
+            disabled={model.isBusy('collections')}
+            onClick={() => void create()}
+          />
+          <Button
+            kind="icon"
+            icon={fileUploadIcon}
+            aria-label="Import a collection from a file"
+            testid="srcstage-collection-import"
+            onClick={() => fileInput.current?.click()}
+          />
+          <Button
+            kind="icon"
+            icon={refreshIcon}
+            aria-label="Reload the collections"
+            onClick={() => void model.refreshCollections()}
+          />
+        </>
+      }
+    >
+      <input
+        ref={fileInput}
+        type="file"
+        accept=".json,application/json"
+        className="jp-SrcStage-hidden"
+        aria-hidden="true"
+        tabIndex={-1}
+        data-testid="srcstage-import-input"
+        onChange={event => {
+          const file = event.target.files?.[0];
+          event.target.value = '';
+          if (file) {
+            void importFile(file);
+          }
+        }}
+      />
+      <ErrorBox
+        error={model.collectionsError}
+        title="Collections unavailable"
+      />
+      <ErrorBox error={error} testid="srcstage-collection-error" />
+      {error && <Button onClick={clearError}>Dismiss</Button>}
+      {!model.collectionsLoaded && !model.collectionsError ? (
+        <Loading />
+      ) : collections.length === 0 ? (
+        <Empty testid="srcstage-collections-empty">
+          No collection yet. Select search results and press “New collection”,
+          or import one.
+        </Empty>
+      ) : (
+        <>
+          <label className="jp-SrcStage-field">
+            <span>Collection</span>
+            <select
+              className="jp-SrcStage-select"
+              value={active?.id ?? ''}
+              data-testid="srcstage-collection-select"
+              onChange={e => model.setActiveCollection(e.target.value)}
+            >
+              {collections.map(c => (
+                <option key={c.id} value={c.id}>
+                  {c.name} ({formatCount(c.totals?.dids ?? c.dids.length)})
+                </option>
+              ))}
+            </select>
+          </label>
+          {active && (
+            <CollectionView
+              key={active.id}
+              model={model}
+              collection={active}
+              onRename={() => void rename(active)}
+              onDelete={() => void remove(active)}
+              onExport={() => void exportOne(active)}
+            />
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
+
+function safeFileName(name: string): string {
+  return (
+    name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') ||
+    'collection'
+  );
+}
+
+interface ICollectionViewProps {
+  model: SrcStageModel;
+  collection: ICollection;
+  onRename: () => void;
+  onDelete: () => void;
+  onExport: () => void;
+}
+
+function CollectionView(props: ICollectionViewProps): JSX.Element {
+  const { model, collection } = props;
+  const [error, run] = useAction();
+  const busy = model.isBusy(`collection:${collection.id}`);
+  const totals = collection.totals;
+  const dids = collection.dids;
+
+  const renderRow = (i: number) => {
+    const entry = dids[i];
+    return (
+      <div
+        className="jp-SrcStage-entry"
+        data-testid="srcstage-entry"
+        data-did={entry.did}
+        role="listitem"
+      >
+        <MiddleText className="jp-SrcStage-entryName" text={entry.did} />
+        <span className="jp-SrcStage-resultSize">
+          {formatBytes(entry.bytes)}
+        </span>
+        <Button
+          kind="icon"
+          icon={closeIcon}
+          aria-label={`Remove ${entry.did} from the collection`}
+          disabled={busy}
+          testid="srcstage-entry-remove"
+          onClick={() =>
+            void run(() =>
+              model.removeFromCollection(collection.id, [entry.did])
+            )
+          }
+        />
+      </div>
+    );
+  };
+
+  return (
+    <div
+      className="jp-SrcStage-collection"
+      data-testid="srcstage-collection"
+      data-collection-id={collection.id}
+    >
+      <div className="jp-SrcStage-collectionHeader">
+        <strong
+          className="jp-SrcStage-collectionName"
+          data-testid="srcstage-collection-name"
+        >
+          {collection.name}
+        </strong>
+        <span className="jp-SrcStage-spacer" />
+        <Button
+          kind="icon"
+          icon={editIcon}
+          aria-label="Rename the collection"
+          testid="srcstage-collection-rename"
+          disabled={busy}
+          onClick={props.onRename}
+        />
+        <Button
+          kind="icon"
+          icon={downloadIcon}
+          aria-label="Export the collection as a JSON file"
+          testid="srcstage-collection-export"
+          onClick={props.onExport}
+        />
+        <Button
+          kind="icon"
+          icon={deleteIcon}
+          aria-label="Delete the collection"
+          testid="srcstage-collection-delete"
+          disabled={busy}
+          onClick={props.onDelete}
+        />
+      </div>
+      <div
+        className="jp-SrcStage-totals"
+        data-testid="srcstage-collection-totals"
+      >
+        {formatCount(totals?.dids ?? dids.length)} DIDs
+        {typeof totals?.files === 'number' &&
+          ` · ${formatCount(totals.files)} files`}
+        {typeof totals?.bytes === 'number' && ` · ${formatBytes(totals.bytes)}`}
+      </div>
+      {collection.submitted && (
+        <div className="jp-SrcStage-submitted" data-testid="srcstage-submitted">
+          Submitted as <code>{collection.submitted.did}</code>
+          {collection.submitted.at && (
+            <span className="jp-SrcStage-dim">
+              {' '}
+              on {formatDate(collection.submitted.at)}
+            </span>
+          )}
+          {collection.submitted.stale && (
+            <div className="jp-SrcStage-warning">
+              Changed since; staging submits it again.
+            </div>
+          )}
+        </div>
+      )}
+      <ErrorBox error={error} title="Could not change the collection" />
+      {dids.length === 0 ? (
+        <Empty testid="srcstage-collection-empty">
+          Empty. Search for data above, select it and press “Add to”.
+        </Empty>
+      ) : (
+        <VirtualList
+          count={dids.length}
+          rowHeight={ENTRY_ROW_HEIGHT}
+          height={ENTRY_LIST_HEIGHT}
+          rowKey={i => dids[i].did}
+          renderRow={renderRow}
+          ariaLabel={`Entries of ${collection.name}`}
+          className="jp-SrcStage-entries"
+          testid="srcstage-entries"
+        />
+      )}
+      <StagePanel model={model} collection={collection} />
+    </div>
+  );
+}

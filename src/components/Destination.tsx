@@ -1,0 +1,105 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import type { SrcStageModel } from '../model';
+import { ErrorBox, Loading, Section, useModel } from './common';
+import { Button } from './common';
+
+/** The storage area next to this server, or why none could be chosen. */
+export function DestinationSection(props: {
+  model: SrcStageModel;
+}): JSX.Element {
+  const { model } = props;
+  useModel(model, ['destination']);
+  const dest = model.destination;
+  const area = dest?.storage_area;
+  const badge = model.destinationError
+    ? 'none'
+    : area
+      ? area.active === false
+        ? 'inactive'
+        : area.name
+      : undefined;
+  return (
+    <Section
+      id="destination"
+      title="Destination"
+      badge={badge}
+      tools={
+        <Button
+          kind="icon"
+          icon={refreshIcon}
+          aria-label="Look for the destination again"
+          disabled={model.destinationLoading}
+          onClick={() => void model.refreshDestination(true)}
+        />
+      }
+    >
+      <div data-testid="srcstage-destination">
+        {model.destinationLoading && !area && !model.destinationError ? (
+          <Loading>Finding the storage next to this server…</Loading>
+        ) : model.destinationError ? (
+          <ErrorBox
+            error={model.destinationError}
+            title="No destination for staging"
+            testid="srcstage-destination-error"
+          />
+        ) : area ? (
+          <dl className="jp-SrcStage-facts">
+            <dt>Storage</dt>
+            <dd data-testid="srcstage-destination-name">
+              <strong>{area.name ?? area.id}</strong>
+              {area.type ? (
+                <span className="jp-SrcStage-dim"> ({area.type})</span>
+              ) : null}
+            </dd>
+            {area.site && (
+              <>
+                <dt>Site</dt>
+                <dd>
+                  {area.site}
+                  {area.node ? (
+                    <span className="jp-SrcStage-dim"> · {area.node}</span>
+                  ) : null}
+                </dd>
+              </>
+            )}
+            <dt>State</dt>
+            <dd>
+              {area.active === false ? (
+                <span
+                  className="jp-SrcStage-state jp-mod-failed"
+                  data-testid="srcstage-destination-inactive"
+                >
+                  inactive
+                  {area.inactive_reason ? `: ${area.inactive_reason}` : ''}
+                </span>
+              ) : (
+                <span className="jp-SrcStage-state jp-mod-completed">
+                  active
+                </span>
+              )}
+            </dd>
+            {dest?.mount && (
+              <>
+                <dt>Files at</dt>
+                <dd>
+                  <code>{dest.mount}</code>
+                </dd>
+              </>
+            )}
+            {(dest?.found_by || dest?.explanation) && (
+              <>
+                <dt>Chosen</dt>
+                <dd className="jp-SrcStage-dim">
+                  {dest?.explanation || `by ${dest?.found_by}`}
+                </dd>
+              </>
+            )}
+          </dl>
+        ) : (
+          <Loading>Finding the storage next to this server…</Loading>
+        )}
+      </div>
+    </Section>
+  );
+}

@@ -1,0 +1,408 @@
+import { InputDialog } from '@jupyterlab/apputils';
+import { addIcon, closeIcon, searchIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import type { SrcStageModel } from '../model';
+import type { DidTypeFilter, IDidInfo } from '../tokens';
+import { formatBytes, formatCount } from '../units';
+import {
+  Button,
+  Empty,
+  ErrorBox,
+  Loading,
+  MiddleText,
+  Section,
+  useAction,
+  useModel
+} from './common';
+import { VirtualList } from './VirtualList';
+
+export const RESULT_ROW_HEIGHT = 28;
+const RESULT_LIST_HEIGHT = 10 * RESULT_ROW_HEIGHT;
+
+const TYPE_LABELS: Record<string, string> = {
+  file: 'F',
+  dataset: 'D',
+  container: 'C'
+};
+
+/** Search DIDs, select some, add them to a collection. */
+export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
+  const { model } = props;
+  useModel(model, ['search', 'namespaces', 'selection', 'locations', 'busy']);
+  const search = model.search;
+  const [actionError, run, clearError] = useAction();
+  const nsListId = 'jp-SrcStage-namespaces';
+  const owned = new Set(model.ownedNamespaces);
+
+  const onSubmit = (event: React.FormEvent) => {
+    event.preventDefault();
+    void model.runSearch();
+  };
+
+  const count = search.items.length;
+  const selectedCount = model.selection.selected.size;
+  const active = model.activeCollection;
+
+  const addSelected = () =>
+    run(async () => {
+      const dids = model.selectedDids;
+      if (!dids.length) {
+        return;
+      }
+      const target = model.activeCollection;
+      if (target) {
+        await model.addToCollection(target.id, dids);
+      } else {
+        const answer = await InputDialog.getText({
+          title: 'New collection',
+          label: 'Name of the new collection',
+          placeholder: 'e.g. my-survey-tiles',
+          okLabel: 'Create'
+        });
+        if (answer.button.accept && answer.value?.trim()) {
+          await model.createCollection(answer.value.trim(), dids);
+        }
+      }
+    });
+
+  return (
+    <Section
+      id="find"
+      title="Find data"
+      badge={search.searched ? formatCount(count) : undefined}
+    >
+      <form
+        className="jp-SrcStage-form"
+        onSubmit={onSubmit}
+        role="search"
+        data-testid="srcstage-search-form"
+      >
+        <label className="jp-SrcStage-field">
+          <span>Namespace</span>
+          <input
+            className="jp-SrcStage-input"
+            list={nsListId}
+            value={search.namespace}
+            placeholder="e.g. ska-mid"
+            data-testid="srcstage-namespace"
+            onChange={e => model.setQuery({ namespace: e.target.value })}
+          />
+          <datalist id={nsListId}>
+            {model.namespaces.map(ns => (
+              <option key={ns} value={ns}>
+                {owned.has(ns) ? `${ns} (yours)` : ns}
+              </option>
+            ))}
+          </datalist>
+        </label>
+        <label className="jp-SrcStage-field">
+          <span>Name</span>
+          <input
+            className="jp-SrcStage-input"
+            value={search.pattern}
+            placeholder="* matches anything, e.g. obs_2024*"
+            data-testid="srcstage-pattern"
+            onChange={e => model.setQuery({ pattern: e.target.value })}
+          />
+        </label>
+        <div className="jp-SrcStage-row">
+          <label className="jp-SrcStage-field jp-SrcStage-grow">
+            <span>Type</span>
+            <select
+              className="jp-SrcStage-select"
+              value={search.type}
+              data-testid="srcstage-type"
+              onChange={e =>
+                model.setQuery({ type: e.target.value as DidTypeFilter })
+              }
+            >
+              <option value="all">all</option>
+              <option value="file">files</option>
+              <option value="dataset">datasets</option>
+              <option value="container">containers</option>
+            </select>
+          </label>
+          <Button
+            kind="primary"
+            type="submit"
+            icon={searchIcon}
+            disabled={search.loading}
+            testid="srcstage-search"
+          >
+            Search
+          </Button>
+        </div>
+      </form>
+      {model.namespacesError && !model.namespaces.length && (
+        <div className="jp-SrcStage-hint">
+          Namespaces could not be listed ({model.namespacesError.message}); type
+          one.
+        </div>
+      )}
+      <div data-testid="srcstage-results-area" aria-busy={search.loading}>
+        {search.loading ? (
+          <Loading>Searching…</Loading>
+        ) : search.error ? (
+          <ErrorBox
+            error={search.error}
+            title="Search failed"
+            testid="srcstage-search-error"
+          />
+        ) : !search.searched ? (
+          <Empty>Search a namespace to list its data.</Empty>
+        ) : count === 0 ? (
+          <Empty testid="srcstage-results-empty">
+            Nothing matches <code>{search.pattern || '*'}</code> in{' '}
+            <code>{search.namespace}</code>.
+          </Empty>
+        ) : (
+          <>
+            <div className="jp-SrcStage-resultsHeader">
+              <span data-testid="srcstage-results-count">
+                {formatCount(count)} result{count === 1 ? '' : 's'}
+                {search.truncated
+                  ? ` (only the first ${formatCount(search.limit ?? count)}; narrow the name)`
+                  : ''}
+              </span>
+              <span className="jp-SrcStage-spacer" />
+              <Button
+                onClick={() => model.selectAll()}
+                testid="srcstage-select-all"
+              >
+                Select all
+              </Button>
+              <Button
+                onClick={() => model.clearSelection()}
+                disabled={!selectedCount}
+              >
+                Clear
+              </Button>
+            </div>
+            <ResultList model={model} />
+            <div className="jp-SrcStage-resultsFooter">
+              <span data-testid="srcstage-selected-count">
+                {formatCount(selectedCount)} selected
+              </span>
+              <span className="jp-SrcStage-spacer" />
+              <Button
+                kind="primary"
+                icon={addIcon}
+                disabled={!selectedCount || model.isBusy('collections')}
+                testid="srcstage-add-selected"
+                onClick={() => void addSelected()}
+                title={
+                  active
+                    ? `Add the selected data to the collection “${active.name}”`
+                    : 'Create a collection with the selected data'
+                }
+              >
+                {active ? `Add to “${active.name}”` : 'New collection'}
+              </Button>
+            </div>
+            <ErrorBox
+              error={actionError}
+              title="Could not add to the collection"
+            />
+            {actionError && (
+              <Button onClick={clearError} kind="normal">
+                Dismiss
+              </Button>
+            )}
+          </>
+        )}
+        <LocationsPanel model={model} />
+      </div>
+    </Section>
+  );
+}
+
+function ResultList(props: { model: SrcStageModel }): JSX.Element {
+  const { model } = props;
+  const items = model.search.items;
+  const selected = model.selection.selected;
+  const [active, setActive] = React.useState<number | null>(null);
+
+  React.useEffect(() => setActive(null), [items]);
+
+  const rowId = (i: number) => `jp-SrcStage-result-${i}`;
+
+  const onKeyDown = (event: React.KeyboardEvent<HTMLDivElement>) => {
+    if (!items.length) {
+      return;
+    }
+    const toggle = event.ctrlKey || event.metaKey;
+    const current = active ?? -1;
+    let next: number | null = null;
+    switch (event.key) {
+      case 'ArrowDown':
+        next = Math.min(items.length - 1, current + 1);
+        break;
+      case 'ArrowUp':
+        next = Math.max(0, current - 1);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = items.length - 1;
+        break;
+      case 'PageDown':
+        next = Math.min(items.length - 1, current + 10);
+        break;
+      case 'PageUp':
+        next = Math.max(0, current - 10);
+        break;
+      case ' ':
+      case 'Enter':
+        if (current >= 0) {
+          event.preventDefault();
+          model.clickResult(current, { toggle: true });
+        }
+        return;
+      case 'l':
+      case 'L':
+        if (current >= 0 && !toggle) {
+          event.preventDefault();
+          void model.locate(items[current].did);
+        }
+        return;
+      case 'a':
+        if (toggle) {
+          event.preventDefault();
+          model.selectAll();
+        }
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    setActive(next);
+    if (event.shiftKey) {
+      model.clickResult(next, { shift: true });
+    } else if (!toggle) {
+      model.clickResult(next);
+    }
+  };
+
+  const renderRow = (i: number) => {
+    const item: IDidInfo = items[i];
+    const isSelected = selected.has(item.did);
+    const type = item.type ?? '';
+    return (
+      <div
+        id={rowId(i)}
+        role="option"
+        aria-selected={isSelected}
+        className={`jp-SrcStage-result${isSelected ? ' jp-mod-selected' : ''}${active === i ? ' jp-mod-active' : ''}`}
+        data-testid="srcstage-result"
+        data-did={item.did}
+        onClick={event => {
+          setActive(i);
+          model.clickResult(i, {
+            shift: event.shiftKey,
+            toggle: event.ctrlKey || event.metaKey
+          });
+        }}
+      >
+        <span
+          className={`jp-SrcStage-type jp-SrcStage-type-${type || 'unknown'}`}
+          title={type || 'type not known yet'}
+        >
+          {TYPE_LABELS[type] ?? '?'}
+        </span>
+        <MiddleText
+          className="jp-SrcStage-resultName"
+          text={item.name ?? item.did}
+        />
+        <span className="jp-SrcStage-resultSize">
+          {formatBytes(item.bytes)}
+        </span>
+        <button
+          type="button"
+          className="jp-SrcStage-linkButton"
+          tabIndex={-1}
+          aria-label={`Where does ${item.did} live?`}
+          title="Where does it live?"
+          data-testid="srcstage-locate"
+          onClick={event => {
+            event.stopPropagation();
+            void model.locate(item.did);
+          }}
+        >
+          where?
+        </button>
+      </div>
+    );
+  };
+
+  return (
+    <VirtualList
+      count={items.length}
+      rowHeight={RESULT_ROW_HEIGHT}
+      height={RESULT_LIST_HEIGHT}
+      renderRow={renderRow}
+      rowKey={i => items[i].did}
+      rowId={rowId}
+      activeIndex={active}
+      onKeyDown={onKeyDown}
+      role="listbox"
+      multiselectable
+      ariaLabel="Search results (arrows move, shift extends, space toggles, L shows where it lives)"
+      className="jp-SrcStage-results"
+      testid="srcstage-results"
+    />
+  );
+}
+
+function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
+  const { model } = props;
+  const did = model.locatedDid;
+  if (!did) {
+    return null;
+  }
+  const state = model.locations.get(did);
+  return (
+    <div
+      className="jp-SrcStage-locations"
+      data-testid="srcstage-locations"
+      aria-live="polite"
+    >
+      <div className="jp-SrcStage-locationsHeader">
+        <span>
+          Where <code>{did}</code> lives
+        </span>
+        <span className="jp-SrcStage-spacer" />
+        <Button
+          kind="icon"
+          icon={closeIcon}
+          aria-label="Close the locations"
+          onClick={() => model.closeLocations()}
+        />
+      </div>
+      {!state || state.loading ? (
+        <Loading>Asking SRCNet…</Loading>
+      ) : state.error ? (
+        <ErrorBox error={state.error} title="Could not locate" />
+      ) : state.value && state.value.locations.length ? (
+        <ul className="jp-SrcStage-locationList">
+          {state.value.locations.map(loc => (
+            <li key={loc.rse}>
+              <strong>{loc.rse}</strong>
+              {typeof loc.files === 'number' && (
+                <span className="jp-SrcStage-dim">
+                  {' '}
+                  · {formatCount(loc.files)} file{loc.files === 1 ? '' : 's'}
+                </span>
+              )}
+              {loc.is_destination && (
+                <span className="jp-SrcStage-tag">destination</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <Empty>No replica of this data is known anywhere.</Empty>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,215 @@
+import {
+  addBelowIcon,
+  closeIcon,
+  copyIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { SrcStageError } from '../api';
+import type { SrcStageModel } from '../model';
+import type { IJob } from '../tokens';
+import { formatBytes, formatCount, formatDate, fraction } from '../units';
+import {
+  Button,
+  Empty,
+  ErrorBox,
+  Loading,
+  Section,
+  useAction,
+  useModel
+} from './common';
+
+export interface IJobActions {
+  copyPaths: (job: IJob) => Promise<void>;
+  insertCode: (job: IJob) => Promise<void>;
+}
+
+/** Staging jobs tracked by this server, newest first. */
+export function JobsSection(props: {
+  model: SrcStageModel;
+  actions: IJobActions;
+}): JSX.Element {
+  const { model, actions } = props;
+  useModel(model, ['jobs', 'busy']);
+  const jobs = model.jobs;
+  const active = jobs.filter(j => j.phase === 'active').length;
+  return (
+    <Section
+      id="jobs"
+      title="Jobs"
+      badge={
+        model.jobsLoaded
+          ? active
+            ? `${active} active`
+            : formatCount(jobs.length)
+          : undefined
+      }
+      tools={
+        <Button
+          kind="icon"
+          icon={refreshIcon}
+          aria-label="Refresh the jobs"
+          testid="srcstage-jobs-refresh"
+          onClick={() => void model.refreshJobs()}
+        />
+      }
+    >
+      <ErrorBox
+        error={model.jobsError}
+        title="Could not refresh the jobs"
+        testid="srcstage-jobs-error"
+      />
+      {!model.jobsLoaded && !model.jobsError ? (
+        <Loading />
+      ) : jobs.length === 0 ? (
+        <Empty testid="srcstage-jobs-empty">
+          No staging job yet. Stage a collection to start one.
+        </Empty>
+      ) : (
+        <ul className="jp-SrcStage-jobs" data-testid="srcstage-jobs">
+          {jobs.map(job => (
+            <JobItem key={job.id} model={model} job={job} actions={actions} />
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function JobItem(props: {
+  model: SrcStageModel;
+  job: IJob;
+  actions: IJobActions;
+}): JSX.Element {
+  const { model, job, actions } = props;
+  const [error, run] = useAction();
+  const p = job.progress ?? {};
+  const title = job.collection_name || job.did;
+  const completed = job.phase === 'completed';
+  const expired =
+    !!job.expires_at && new Date(job.expires_at).getTime() < Date.now();
+  return (
+    <li
+      className={`jp-SrcStage-job jp-mod-${job.phase}`}
+      data-testid="srcstage-job"
+      data-job-id={job.id}
+      data-phase={job.phase}
+    >
+      <div className="jp-SrcStage-jobHeader">
+        <span className="jp-SrcStage-jobTitle" title={job.did}>
+          {title}
+        </span>
+        <span
+          className={`jp-SrcStage-state jp-mod-${job.phase}`}
+          data-testid="srcstage-job-state"
+          title={`phase: ${job.phase}`}
+        >
+          {job.state}
+        </span>
+      </div>
+      <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
+        <code title="the collection DID">{job.did}</code>
+        {job.destination?.name ? ` → ${job.destination.name}` : ''}
+      </div>
+      <Progress
+        label="Files"
+        done={p.files_done}
+        total={p.files_total}
+        format={formatCount}
+        testid="srcstage-job-files"
+      />
+      <Progress
+        label="Bytes"
+        done={p.bytes_done}
+        total={p.bytes_total}
+        format={formatBytes}
+        testid="srcstage-job-bytes"
+      />
+      <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
+        Started {formatDate(job.created_at)} ·{' '}
+        {expired ? 'expired' : 'kept until'} {formatDate(job.expires_at)}
+      </div>
+      {job.phase === 'unknown' && (
+        <div className="jp-SrcStage-hint">
+          SRCNet reports a state this sidebar does not know; it is shown as is.
+        </div>
+      )}
+      {job.error && (
+        <ErrorBox
+          error={new SrcStageError(job.error)}
+          title="Staging failed"
+          testid="srcstage-job-error"
+        />
+      )}
+      <ErrorBox error={error} />
+      <div className="jp-SrcStage-actions">
+        {completed && (
+          <>
+            <Button
+              icon={copyIcon}
+              testid="srcstage-copy-paths"
+              onClick={() => void actions.copyPaths(job)}
+            >
+              Copy paths
+            </Button>
+            <Button
+              icon={addBelowIcon}
+              testid="srcstage-insert-code"
+              onClick={() => void actions.insertCode(job)}
+            >
+              Insert code cell
+            </Button>
+          </>
+        )}
+        <span className="jp-SrcStage-spacer" />
+        <Button
+          kind="icon"
+          icon={closeIcon}
+          aria-label="Stop tracking this job here (SRCNet keeps it)"
+          testid="srcstage-job-forget"
+          disabled={model.isBusy(`job:${job.id}`)}
+          onClick={() => void run(() => model.forgetJob(job.id))}
+        />
+      </div>
+    </li>
+  );
+}
+
+function Progress(props: {
+  label: string;
+  done?: number | null;
+  total?: number | null;
+  format: (n: number | null | undefined) => string;
+  testid: string;
+}): JSX.Element | null {
+  const { done, total } = props;
+  if (
+    (done === null || done === undefined) &&
+    (total === null || total === undefined)
+  ) {
+    return null;
+  }
+  const f = fraction(done, total);
+  const percent = f === null ? null : Math.round(f * 100);
+  const text = `${props.format(done ?? 0)} of ${props.format(total)}`;
+  return (
+    <div className="jp-SrcStage-progress" data-testid={props.testid}>
+      <span className="jp-SrcStage-progressLabel">{props.label}</span>
+      <div
+        className="jp-SrcStage-progressBar"
+        role="progressbar"
+        aria-label={`${props.label} staged`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent ?? undefined}
+        aria-valuetext={text}
+      >
+        <div
+          className="jp-SrcStage-progressFill"
+          style={{ width: `${percent ?? 0}%` }}
+        />
+      </div>
+      <span className="jp-SrcStage-progressText">{text}</span>
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+import { srcstageIcon } from '../icons';
+import type { SrcStageModel } from '../model';
+import { AccountSection } from './Account';
+import { CollectionsSection } from './Collections';
+import { DestinationSection } from './Destination';
+import { FindDataSection } from './FindData';
+import { IJobActions, JobsSection } from './Jobs';
+
+export interface ISrcStageViewProps {
+  model: SrcStageModel;
+  actions: IJobActions;
+}
+
+/** The whole sidebar, top to bottom in the order of the work. */
+export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
+  const { model, actions } = props;
+  return (
+    <div className="jp-SrcStage-panel" data-testid="srcstage-panel">
+      <header className="jp-SrcStage-header">
+        <srcstageIcon.react tag="span" className="jp-SrcStage-headerIcon" />
+        <h2 className="jp-SrcStage-headerTitle">SRCNet staging</h2>
+      </header>
+      <div className="jp-SrcStage-scroll">
+        <AccountSection model={model} />
+        <DestinationSection model={model} />
+        <FindDataSection model={model} />
+        <CollectionsSection model={model} />
+        <JobsSection model={model} actions={actions} />
+      </div>
+    </div>
+  );
+}
+
+/** The left-area widget; tells the model when it is seen (for polling). */
+export class SrcStagePanel extends ReactWidget {
+  constructor(options: ISrcStageViewProps) {
+    super();
+    this._props = options;
+    this.id = 'srcstage-jlab-sidebar';
+    this.addClass('jp-SrcStage');
+    this.title.icon = srcstageIcon;
+    this.title.caption = 'SRCNet staging';
+  }
+
+  get model(): SrcStageModel {
+    return this._props.model;
+  }
+
+  protected render(): JSX.Element {
+    return <SrcStageView {...this._props} />;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._props.model.setVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._props.model.setVisible(false);
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._props.model.setVisible(this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._props.model.setVisible(false);
+    super.onBeforeDetach(msg);
+  }
+
+  private _props: ISrcStageViewProps;
+}

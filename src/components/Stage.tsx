@@ -1,0 +1,290 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import * as React from 'react';
+import { detailLines, SrcStageError } from '../api';
+import type { SrcStageModel } from '../model';
+import type { ICollection, IJob, IPrecheck, ISubmitResult } from '../tokens';
+import {
+  formatBytes,
+  formatCount,
+  formatDate,
+  formatDuration,
+  ILifetime,
+  LIFETIME_UNITS,
+  LifetimeUnit,
+  lifetimeProblem,
+  lifetimeToSeconds,
+  secondsToLifetime
+} from '../units';
+import { Button, ErrorBox } from './common';
+
+export interface IStagePanelProps {
+  model: SrcStageModel;
+  collection: ICollection;
+}
+
+/** Submit the collection as a DID, and stage it to the destination. */
+export function StagePanel(props: IStagePanelProps): JSX.Element {
+  const { model, collection } = props;
+  const [namespace, setNamespace] = React.useState<string | null>(null);
+  const [lifetime, setLifetime] = React.useState<ILifetime | null>(null);
+  const [error, setError] = React.useState<SrcStageError | null>(null);
+  const [submitted, setSubmitted] = React.useState<ISubmitResult | null>(null);
+  const [job, setJob] = React.useState<IJob | null>(null);
+  const busy = model.isBusy(`collection:${collection.id}`);
+
+  // Until the user edits them, follow the defaults (they arrive with /config).
+  const ns = namespace ?? model.defaultNamespace;
+  const life = lifetime ?? secondsToLifetime(model.defaultLifetimeS);
+  const seconds = lifetimeToSeconds(life);
+  const maxS = model.maxLifetimeS;
+  const problem = lifetimeProblem(seconds, maxS);
+  const empty = collection.dids.length === 0;
+  const nsListId = `jp-SrcStage-owned-${collection.id}`;
+
+  const doSubmit = async () => {
+    setError(null);
+    setJob(null);
+    try {
+      setSubmitted(await model.submit(collection.id, ns || undefined));
+    } catch (e) {
+      setError(e as SrcStageError);
+    }
+  };
+
+  const doStage = async () => {
+    setError(null);
+    setJob(null);
+    let precheck: IPrecheck;
+    try {
+      precheck = await model.precheck(collection.id, seconds);
+    } catch (e) {
+      setError(e as SrcStageError);
+      return;
+    }
+    const answer = await showDialog({
+      title: precheck.ok
+        ? `Stage “${collection.name}”?`
+        : `“${collection.name}” cannot be staged`,
+      body: (
+        <PrecheckSummary
+          precheck={precheck}
+          collection={collection}
+          namespace={ns}
+        />
+      ),
+      buttons: precheck.ok
+        ? [Dialog.cancelButton(), Dialog.okButton({ label: 'Stage' })]
+        : [Dialog.cancelButton({ label: 'Close' })]
+    });
+    if (!precheck.ok || !answer.button.accept) {
+      return;
+    }
+    try {
+      setJob(await model.stage(collection.id, seconds, ns || undefined));
+    } catch (e) {
+      setError(e as SrcStageError);
+    }
+  };
+
+  return (
+    <div className="jp-SrcStage-stage" data-testid="srcstage-stage-panel">
+      <div className="jp-SrcStage-subheading">Submit and stage</div>
+      <label className="jp-SrcStage-field">
+        <span>Namespace of the collection DID</span>
+        <input
+          className="jp-SrcStage-input"
+          list={nsListId}
+          value={ns}
+          placeholder="e.g. user.demo"
+          data-testid="srcstage-submit-namespace"
+          onChange={e => setNamespace(e.target.value)}
+        />
+        <datalist id={nsListId}>
+          {model.ownedNamespaces.map(o => (
+            <option key={o} value={o} />
+          ))}
+        </datalist>
+      </label>
+      <div className="jp-SrcStage-field">
+        <label htmlFor={`jp-SrcStage-lifetime-${collection.id}`}>
+          Keep the staged copy for
+        </label>
+        <div className="jp-SrcStage-row">
+          <input
+            id={`jp-SrcStage-lifetime-${collection.id}`}
+            className="jp-SrcStage-input jp-SrcStage-number"
+            type="number"
+            min={0}
+            step="any"
+            value={isNaN(life.value) ? '' : life.value}
+            aria-invalid={!!problem}
+            data-testid="srcstage-lifetime-value"
+            onChange={e =>
+              setLifetime({
+                value: parseFloat(e.target.value),
+                unit: life.unit
+              })
+            }
+          />
+          <select
+            className="jp-SrcStage-select"
+            value={life.unit}
+            aria-label="Unit of the lifetime"
+            data-testid="srcstage-lifetime-unit"
+            onChange={e =>
+              setLifetime({
+                value: life.value,
+                unit: e.target.value as LifetimeUnit
+              })
+            }
+          >
+            {LIFETIME_UNITS.map(u => (
+              <option key={u} value={u}>
+                {u}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div
+          className={problem ? 'jp-SrcStage-warning' : 'jp-SrcStage-hint'}
+          data-testid="srcstage-lifetime-hint"
+        >
+          {problem ??
+            `Default ${formatDuration(model.defaultLifetimeS)}${
+              maxS ? `, at most ${formatDuration(maxS)}` : ''
+            }.`}
+        </div>
+      </div>
+      <div className="jp-SrcStage-actions">
+        <Button
+          testid="srcstage-submit"
+          disabled={busy || empty}
+          onClick={() => void doSubmit()}
+          title="Create the collection's DID in SRCNet without staging it"
+        >
+          Submit
+        </Button>
+        <Button
+          kind="primary"
+          testid="srcstage-stage"
+          disabled={busy || empty || !!problem}
+          onClick={() => void doStage()}
+          title="Check, then stage the collection to the destination"
+        >
+          {busy ? 'Working…' : 'Stage…'}
+        </Button>
+      </div>
+      {submitted && !error && (
+        <div
+          className="jp-SrcStage-success"
+          data-testid="srcstage-submit-result"
+        >
+          {submitted.created ? 'Created' : 'Already submitted as'}{' '}
+          <code>{submitted.did}</code>
+        </div>
+      )}
+      {job && !error && (
+        <div
+          className="jp-SrcStage-success"
+          data-testid="srcstage-stage-result"
+        >
+          Staging requested: job <code>{job.id}</code> ({job.state}). Follow it
+          under Jobs.
+        </div>
+      )}
+      <ErrorBox
+        error={error}
+        title="The request was refused"
+        testid="srcstage-stage-error"
+      >
+        {error?.precheck && <ProblemList precheck={error.precheck} />}
+      </ErrorBox>
+    </div>
+  );
+}
+
+export interface IPrecheckSummaryProps {
+  precheck: IPrecheck;
+  collection: ICollection;
+  namespace?: string;
+}
+
+/** What staging would do: the body of the confirmation dialog. */
+export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
+  const { precheck: p, collection } = props;
+  const already = p.already_at_destination;
+  const dest = p.destination;
+  return (
+    <div className="jp-SrcStage-precheck" data-testid="srcstage-precheck">
+      <dl className="jp-SrcStage-facts">
+        <dt>Collection</dt>
+        <dd>
+          {collection.name}
+          {p.did ? (
+            <>
+              {' '}
+              as <code>{p.did}</code>
+            </>
+          ) : props.namespace ? (
+            <span className="jp-SrcStage-dim">
+              {' '}
+              (submitted into <code>{props.namespace}</code> first)
+            </span>
+          ) : null}
+        </dd>
+        <dt>Files</dt>
+        <dd data-testid="srcstage-precheck-files">{formatCount(p.files)}</dd>
+        <dt>Size</dt>
+        <dd data-testid="srcstage-precheck-bytes">{formatBytes(p.bytes)}</dd>
+        <dt>Already there</dt>
+        <dd>
+          {already
+            ? `${formatCount(already.files)} file${already.files === 1 ? '' : 's'}${
+                typeof already.bytes === 'number'
+                  ? ` (${formatBytes(already.bytes)})`
+                  : ''
+              }`
+            : '—'}
+        </dd>
+        <dt>Destination</dt>
+        <dd>
+          {dest?.name ?? '—'}
+          {dest?.site ? (
+            <span className="jp-SrcStage-dim"> · {dest.site}</span>
+          ) : null}
+        </dd>
+        <dt>Kept for</dt>
+        <dd>{formatDuration(p.lifetime_s)}</dd>
+        <dt>Until</dt>
+        <dd data-testid="srcstage-precheck-expiry">
+          {formatDate(p.expires_at)}
+        </dd>
+      </dl>
+      <ProblemList precheck={p} />
+    </div>
+  );
+}
+
+function ProblemList(props: { precheck: IPrecheck }): JSX.Element | null {
+  const problems = props.precheck.problems ?? [];
+  if (!problems.length) {
+    return null;
+  }
+  return (
+    <div className="jp-SrcStage-problems" data-testid="srcstage-problems">
+      <div className="jp-SrcStage-errorTitle">Problems</div>
+      <ul>
+        {problems.map((problem, i) => (
+          <li key={i} data-code={problem.code}>
+            {problem.message}
+            {detailLines(problem.detail).map((line, j) => (
+              <pre key={j} className="jp-SrcStage-detailText">
+                {line}
+              </pre>
+            ))}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,892 @@
+/**
+ * The sidebar's model: everything the panel shows, loaded through the REST
+ * client, with Lumino signals for changes and one `Poll` for jobs and a
+ * pending sign-in.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { IPoll, Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+import { SrcStageAPI, SrcStageError, toSrcStageError } from './api';
+import type {
+  DidTypeFilter,
+  ICollection,
+  ICollectionExport,
+  IConfig,
+  IDestination,
+  IDidInfo,
+  IJob,
+  ILocations,
+  IPaths,
+  IPrecheck,
+  IPreferences,
+  ISession,
+  ISubmitResult
+} from './tokens';
+import { UNIT_SECONDS } from './units';
+import { clickSelect, ISelection, ISelectModifiers } from './virtual';
+
+/** What part of the model changed. */
+export type ChangeKind =
+  | 'config'
+  | 'session'
+  | 'destination'
+  | 'namespaces'
+  | 'search'
+  | 'selection'
+  | 'locations'
+  | 'collections'
+  | 'jobs'
+  | 'preferences'
+  | 'busy';
+
+export interface ISearchState {
+  namespace: string;
+  pattern: string;
+  type: DidTypeFilter;
+  loading: boolean;
+  /** Whether a search has run (to tell "no results" from "not searched"). */
+  searched: boolean;
+  error: SrcStageError | null;
+  items: IDidInfo[];
+  truncated: boolean;
+  limit: number | null;
+}
+
+export interface ILocationState {
+  loading: boolean;
+  error: SrcStageError | null;
+  value: ILocations | null;
+}
+
+export const DEFAULT_PREFERENCES: IPreferences = {
+  defaultLifetimeDays: 0,
+  pollIntervalS: 0
+};
+
+/** Poll interval when neither the settings nor the server say (s). */
+const FALLBACK_POLL_S = 10;
+
+/** Fallbacks while `/config` has not answered. */
+const FALLBACK_LIFETIME_S = 7 * UNIT_SECONDS.days;
+/** Poll interval while a sign-in is pending. */
+export const PENDING_INTERVAL_MS = 2000;
+/** Longest wait between polls after repeated failures. */
+export const MAX_BACKOFF_MS = 5 * 60 * 1000;
+
+export namespace SrcStageModel {
+  export interface IOptions {
+    api?: SrcStageAPI;
+    preferences?: Partial<IPreferences>;
+    /** Whether the browser tab is hidden (defaults to `document.hidden`). */
+    isDocumentHidden?: () => boolean;
+    /** Start polling at once (default true); tests drive ticks themselves. */
+    autoPoll?: boolean;
+  }
+}
+
+export class SrcStageModel implements IDisposable {
+  constructor(options: SrcStageModel.IOptions = {}) {
+    this.api = options.api ?? new SrcStageAPI();
+    this._preferences = { ...DEFAULT_PREFERENCES, ...options.preferences };
+    this._isDocumentHidden =
+      options.isDocumentHidden ??
+      (() => typeof document !== 'undefined' && document.hidden);
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this.tick(),
+      frequency: this._frequency(),
+      name: 'srcstage-jlab:jobs',
+      standby: () => this.isStandby()
+    });
+    this._autoPoll = options.autoPoll ?? true;
+  }
+
+  readonly api: SrcStageAPI;
+
+  /** Emitted whenever some part of the state changed. */
+  get changed(): ISignal<this, ChangeKind> {
+    return this._changed;
+  }
+
+  /** Emitted when a job reaches `completed` or `failed` while we watch. */
+  get jobFinished(): ISignal<this, IJob> {
+    return this._jobFinished;
+  }
+
+  get poll(): Poll {
+    return this._poll;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** Load everything once, then start polling. */
+  async initialize(): Promise<void> {
+    await Promise.all([
+      this.refreshConfig(),
+      this.refreshSession(),
+      this.refreshCollections(),
+      this.refreshJobs()
+    ]);
+    await Promise.all([this.refreshDestination(), this.refreshNamespaces()]);
+    if (this._autoPoll && !this._isDisposed) {
+      void this._poll.start();
+    }
+  }
+
+  /** One poll tick: jobs, and the session while a sign-in is pending. */
+  async tick(): Promise<void> {
+    const tasks: Promise<boolean>[] = [this.refreshJobs()];
+    if (this._session?.state === 'pending') {
+      tasks.push(this.refreshSession());
+    }
+    const results = await Promise.all(tasks);
+    this._updateFrequency();
+    if (results.some(ok => !ok)) {
+      // Let the poll back off while the server is failing.
+      throw this._jobsError ?? this._sessionError ?? new Error('poll failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- config
+
+  get config(): IConfig | null {
+    return this._config;
+  }
+
+  get configError(): SrcStageError | null {
+    return this._configError;
+  }
+
+  async refreshConfig(): Promise<boolean> {
+    try {
+      this._config = await this.api.getConfig();
+      this._configError = null;
+      return true;
+    } catch (e) {
+      this._configError = toSrcStageError(e);
+      return false;
+    } finally {
+      this._updateFrequency();
+      this._emit('config');
+    }
+  }
+
+  get preferences(): IPreferences {
+    return this._preferences;
+  }
+
+  setPreferences(preferences: Partial<IPreferences>): void {
+    this._preferences = { ...this._preferences, ...preferences };
+    this._updateFrequency();
+    this._emit('preferences');
+  }
+
+  /** The longest lifetime the server allows, when known. */
+  get maxLifetimeS(): number | null {
+    return this._config?.max_lifetime_s ?? null;
+  }
+
+  /** The lifetime to propose: the user's preference, else the server's default. */
+  get defaultLifetimeS(): number {
+    const days = this._preferences.defaultLifetimeDays;
+    let seconds =
+      days && days > 0
+        ? Math.round(days * UNIT_SECONDS.days)
+        : (this._config?.default_lifetime_s ?? FALLBACK_LIFETIME_S);
+    const max = this.maxLifetimeS;
+    if (max && seconds > max) {
+      seconds = max;
+    }
+    return seconds;
+  }
+
+  /** The namespace a collection DID goes into unless the user picks another. */
+  get defaultNamespace(): string {
+    return this._config?.collection_namespace || this._owned[0] || '';
+  }
+
+  // ---------------------------------------------------------------- session
+
+  get session(): ISession | null {
+    return this._session;
+  }
+
+  get sessionError(): SrcStageError | null {
+    return this._sessionError;
+  }
+
+  async refreshSession(): Promise<boolean> {
+    const before = this._session?.state;
+    try {
+      this._setSession(await this.api.getSession());
+      this._sessionError = null;
+      return true;
+    } catch (e) {
+      this._sessionError = toSrcStageError(e);
+      return false;
+    } finally {
+      this._emit('session');
+      this._afterSessionChange(before);
+    }
+  }
+
+  /** Start the device flow: the session turns `pending` with a user code. */
+  async signIn(): Promise<void> {
+    const before = this._session?.state;
+    await this._busy('signin', async () => {
+      try {
+        this._setSession(await this.api.startDeviceFlow());
+        this._sessionError = null;
+      } catch (e) {
+        this._sessionError = toSrcStageError(e);
+      }
+      this._emit('session');
+    });
+    this._afterSessionChange(before);
+  }
+
+  async signOut(): Promise<void> {
+    const before = this._session?.state;
+    await this._busy('signout', async () => {
+      try {
+        this._setSession(await this.api.signOut());
+        this._sessionError = null;
+      } catch (e) {
+        this._sessionError = toSrcStageError(e);
+      }
+      this._emit('session');
+    });
+    this._afterSessionChange(before);
+  }
+
+  private _setSession(session: ISession | null): void {
+    this._session = session;
+    this._updateFrequency();
+  }
+
+  private _afterSessionChange(before: string | undefined): void {
+    const after = this._session?.state;
+    if (after === 'pending' && before !== 'pending') {
+      // Watch the sign-in closely.
+      void this._refreshPoll();
+    }
+    if (
+      after === 'signed_in' &&
+      before !== 'signed_in' &&
+      before !== undefined
+    ) {
+      // A new identity: what it may see and where its data goes.
+      void this.refreshNamespaces();
+      void this.refreshDestination();
+    }
+  }
+
+  // ---------------------------------------------------------------- destination
+
+  get destination(): IDestination | null {
+    return this._destination;
+  }
+
+  get destinationError(): SrcStageError | null {
+    return this._destinationError;
+  }
+
+  get destinationLoading(): boolean {
+    return this._destinationLoading;
+  }
+
+  async refreshDestination(refresh = false): Promise<boolean> {
+    this._destinationLoading = true;
+    this._emit('destination');
+    try {
+      this._destination = await this.api.getDestination(refresh);
+      this._destinationError = null;
+      return true;
+    } catch (e) {
+      this._destination = null;
+      this._destinationError = toSrcStageError(e);
+      return false;
+    } finally {
+      this._destinationLoading = false;
+      this._emit('destination');
+    }
+  }
+
+  // ---------------------------------------------------------------- namespaces
+
+  get namespaces(): string[] {
+    return this._namespaces;
+  }
+
+  get ownedNamespaces(): string[] {
+    return this._owned;
+  }
+
+  get namespacesError(): SrcStageError | null {
+    return this._namespacesError;
+  }
+
+  async refreshNamespaces(): Promise<boolean> {
+    try {
+      const answer = await this.api.getNamespaces();
+      this._namespaces = [...(answer?.namespaces ?? [])].sort();
+      this._owned = answer?.owned ?? [];
+      this._namespacesError = null;
+      if (!this._search.namespace && this._namespaces.length) {
+        this._search = {
+          ...this._search,
+          namespace: this._owned[0] ?? this._namespaces[0]
+        };
+        this._emit('search');
+      }
+      return true;
+    } catch (e) {
+      this._namespacesError = toSrcStageError(e);
+      return false;
+    } finally {
+      this._emit('namespaces');
+    }
+  }
+
+  // ---------------------------------------------------------------- search
+
+  get search(): ISearchState {
+    return this._search;
+  }
+
+  /** Change the query fields without searching. */
+  setQuery(
+    query: Partial<Pick<ISearchState, 'namespace' | 'pattern' | 'type'>>
+  ): void {
+    this._search = { ...this._search, ...query };
+    this._emit('search');
+  }
+
+  /** Search with the current query; a newer search wins over an older one. */
+  async runSearch(): Promise<boolean> {
+    const seq = ++this._searchSeq;
+    const { namespace, pattern, type } = this._search;
+    if (!namespace) {
+      this._search = {
+        ...this._search,
+        error: new SrcStageError({
+          message: 'Choose a namespace to search in.',
+          code: 'invalid_input'
+        }),
+        searched: true,
+        items: []
+      };
+      this._emit('search');
+      return false;
+    }
+    this._search = { ...this._search, loading: true, error: null };
+    this._emit('search');
+    try {
+      const answer = await this.api.searchDids({
+        namespace,
+        name: pattern.trim() || '*',
+        type
+      });
+      if (seq !== this._searchSeq) {
+        return false;
+      }
+      this._search = {
+        ...this._search,
+        loading: false,
+        searched: true,
+        error: null,
+        items: answer?.items ?? [],
+        truncated: !!answer?.truncated,
+        limit: answer?.limit ?? null
+      };
+      this._selection = { selected: new Set(), anchor: null };
+      this._emit('selection');
+      return true;
+    } catch (e) {
+      if (seq !== this._searchSeq) {
+        return false;
+      }
+      this._search = {
+        ...this._search,
+        loading: false,
+        searched: true,
+        error: toSrcStageError(e),
+        items: [],
+        truncated: false
+      };
+      return false;
+    } finally {
+      if (seq === this._searchSeq) {
+        this._emit('search');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- selection
+
+  get selection(): ISelection {
+    return this._selection;
+  }
+
+  /** The selected results, in list order. */
+  get selectedDids(): string[] {
+    const selected = this._selection.selected;
+    return this._search.items.map(i => i.did).filter(d => selected.has(d));
+  }
+
+  /** Apply a click (with modifiers) on result row `index`. */
+  clickResult(index: number, mods: ISelectModifiers = {}): void {
+    this._selection = clickSelect(this._selection, this._keys(), index, mods);
+    this._emit('selection');
+  }
+
+  selectAll(): void {
+    this._selection = {
+      selected: new Set(this._keys()),
+      anchor: this._selection.anchor ?? 0
+    };
+    this._emit('selection');
+  }
+
+  clearSelection(): void {
+    this._selection = { selected: new Set(), anchor: null };
+    this._emit('selection');
+  }
+
+  private _keys(): string[] {
+    if (this._keysFor !== this._search.items) {
+      this._keysFor = this._search.items;
+      this._keysCache = this._search.items.map(i => i.did);
+    }
+    return this._keysCache;
+  }
+
+  // ---------------------------------------------------------------- locations
+
+  get locations(): ReadonlyMap<string, ILocationState> {
+    return this._locations;
+  }
+
+  /** The DID whose locations are shown, if any. */
+  get locatedDid(): string | null {
+    return this._locatedDid;
+  }
+
+  async locate(did: string): Promise<void> {
+    this._locatedDid = did;
+    this._locations.set(did, { loading: true, error: null, value: null });
+    this._emit('locations');
+    try {
+      const value = await this.api.locate(did);
+      this._locations.set(did, { loading: false, error: null, value });
+    } catch (e) {
+      this._locations.set(did, {
+        loading: false,
+        error: toSrcStageError(e),
+        value: null
+      });
+    }
+    this._emit('locations');
+  }
+
+  closeLocations(): void {
+    this._locatedDid = null;
+    this._emit('locations');
+  }
+
+  // ---------------------------------------------------------------- collections
+
+  get collections(): ICollection[] {
+    return this._collections;
+  }
+
+  get collectionsError(): SrcStageError | null {
+    return this._collectionsError;
+  }
+
+  get collectionsLoaded(): boolean {
+    return this._collectionsLoaded;
+  }
+
+  get activeCollectionId(): string | null {
+    if (
+      this._activeId &&
+      this._collections.some(c => c.id === this._activeId)
+    ) {
+      return this._activeId;
+    }
+    return this._collections[0]?.id ?? null;
+  }
+
+  get activeCollection(): ICollection | null {
+    const id = this.activeCollectionId;
+    return this._collections.find(c => c.id === id) ?? null;
+  }
+
+  setActiveCollection(id: string | null): void {
+    this._activeId = id;
+    this._emit('collections');
+  }
+
+  async refreshCollections(): Promise<boolean> {
+    try {
+      this._collections = await this.api.listCollections();
+      this._collectionsError = null;
+      this._collectionsLoaded = true;
+      return true;
+    } catch (e) {
+      this._collectionsError = toSrcStageError(e);
+      return false;
+    } finally {
+      this._emit('collections');
+    }
+  }
+
+  async createCollection(
+    name: string,
+    dids: string[] = []
+  ): Promise<ICollection> {
+    const collection = await this._busy('collections', () =>
+      this.api.createCollection(name, dids)
+    );
+    this._putCollection(collection, true);
+    this._activeId = collection.id;
+    this._emit('collections');
+    return collection;
+  }
+
+  async importCollection(doc: unknown): Promise<ICollection> {
+    const collection = await this._busy('collections', () =>
+      this.api.importCollection(doc)
+    );
+    this._putCollection(collection, true);
+    this._activeId = collection.id;
+    this._emit('collections');
+    return collection;
+  }
+
+  async renameCollection(id: string, name: string): Promise<ICollection> {
+    return this._patchCollection(id, { name });
+  }
+
+  async addToCollection(id: string, dids: string[]): Promise<ICollection> {
+    return this._patchCollection(id, { add: dids });
+  }
+
+  async removeFromCollection(id: string, dids: string[]): Promise<ICollection> {
+    return this._patchCollection(id, { remove: dids });
+  }
+
+  async deleteCollection(id: string): Promise<void> {
+    await this._busy(`collection:${id}`, () => this.api.deleteCollection(id));
+    this._collections = this._collections.filter(c => c.id !== id);
+    if (this._activeId === id) {
+      this._activeId = null;
+    }
+    this._emit('collections');
+  }
+
+  exportCollection(id: string): Promise<ICollectionExport> {
+    return this.api.exportCollection(id);
+  }
+
+  async submit(id: string, namespace?: string): Promise<ISubmitResult> {
+    const result = await this._busy(`collection:${id}`, () =>
+      this.api.submit(id, namespace ? { namespace } : {})
+    );
+    if (result?.collection) {
+      this._putCollection(result.collection);
+    }
+    this._emit('collections');
+    return result;
+  }
+
+  /** What staging would do, without changing anything. */
+  precheck(id: string, lifetimeS?: number): Promise<IPrecheck> {
+    return this._busy(`collection:${id}`, () =>
+      this.api.precheck(id, lifetimeS)
+    );
+  }
+
+  /**
+   * Stage a collection: submit it first when it was never submitted, changed
+   * since, or the user chose another namespace; then request the staging.
+   */
+  async stage(
+    id: string,
+    lifetimeS?: number,
+    namespace?: string
+  ): Promise<IJob> {
+    const collection = this._collections.find(c => c.id === id);
+    const submitted = collection?.submitted;
+    const needsSubmit =
+      !!namespace &&
+      (!submitted ||
+        !!submitted.stale ||
+        !submitted.did.startsWith(`${namespace}:`));
+    if (needsSubmit) {
+      await this.submit(id, namespace);
+    }
+    const job = await this._busy(`collection:${id}`, () =>
+      this.api.stage(id, lifetimeS)
+    );
+    this._upsertJob(job);
+    void this.refreshCollections();
+    void this._refreshPoll();
+    return job;
+  }
+
+  private async _patchCollection(
+    id: string,
+    patch: { name?: string; add?: string[]; remove?: string[] }
+  ): Promise<ICollection> {
+    const collection = await this._busy(`collection:${id}`, () =>
+      this.api.updateCollection(id, patch)
+    );
+    this._putCollection(collection);
+    this._emit('collections');
+    return collection;
+  }
+
+  private _putCollection(collection: ICollection, first = false): void {
+    const i = this._collections.findIndex(c => c.id === collection.id);
+    if (i >= 0) {
+      const next = [...this._collections];
+      next[i] = collection;
+      this._collections = next;
+    } else {
+      this._collections = first
+        ? [collection, ...this._collections]
+        : [...this._collections, collection];
+    }
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  get jobs(): IJob[] {
+    return this._jobs;
+  }
+
+  get jobsError(): SrcStageError | null {
+    return this._jobsError;
+  }
+
+  get jobsLoaded(): boolean {
+    return this._jobsLoaded;
+  }
+
+  /** Whether some job is still moving (or in a state we cannot read yet). */
+  get hasActiveJobs(): boolean {
+    return this._jobs.some(j => j.phase === 'active' || j.phase === 'unknown');
+  }
+
+  async refreshJobs(): Promise<boolean> {
+    try {
+      const jobs = await this.api.listJobs();
+      this._jobsError = null;
+      this._setJobs(jobs);
+      return true;
+    } catch (e) {
+      this._jobsError = toSrcStageError(e);
+      this._emit('jobs');
+      return false;
+    }
+  }
+
+  async forgetJob(id: string): Promise<void> {
+    await this._busy(`job:${id}`, () => this.api.forgetJob(id));
+    this._jobs = this._jobs.filter(j => j.id !== id);
+    this._jobPhases.delete(id);
+    this._updateFrequency();
+    this._emit('jobs');
+  }
+
+  jobPaths(id: string): Promise<IPaths> {
+    return this.api.jobPaths(id);
+  }
+
+  private _upsertJob(job: IJob): void {
+    const others = this._jobs.filter(j => j.id !== job.id);
+    this._setJobs([job, ...others]);
+  }
+
+  private _setJobs(jobs: IJob[]): void {
+    const finished: IJob[] = [];
+    if (this._jobsLoaded) {
+      for (const job of jobs) {
+        const before = this._jobPhases.get(job.id);
+        const terminal = job.phase === 'completed' || job.phase === 'failed';
+        if (terminal && before !== job.phase) {
+          finished.push(job);
+        }
+      }
+    }
+    this._jobPhases = new Map(jobs.map(j => [j.id, j.phase]));
+    this._jobs = jobs;
+    this._jobsLoaded = true;
+    this._updateFrequency();
+    this._emit('jobs');
+    for (const job of finished) {
+      this._jobFinished.emit(job);
+    }
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  /** The panel was shown or hidden. */
+  setVisible(visible: boolean): void {
+    if (this._visible === visible) {
+      return;
+    }
+    this._visible = visible;
+    if (visible) {
+      void this._refreshPoll();
+    }
+  }
+
+  /**
+   * Whether the poll should rest: always while the browser tab is hidden;
+   * while the panel is hidden, unless a job or a sign-in is under way
+   * (so that its end is still announced).
+   */
+  isStandby(): boolean {
+    if (this._isDocumentHidden()) {
+      return true;
+    }
+    if (this._visible) {
+      return false;
+    }
+    return !(this.hasActiveJobs || this._session?.state === 'pending');
+  }
+
+  /** The wait between two polls now, in ms. */
+  get pollIntervalMs(): number {
+    const idle = Math.max(
+      1000,
+      (this._preferences.pollIntervalS ||
+        this._config?.poll_interval_s ||
+        FALLBACK_POLL_S) * 1000
+    );
+    if (this._session?.state === 'pending') {
+      return Math.min(idle, PENDING_INTERVAL_MS);
+    }
+    if (this.hasActiveJobs) {
+      // Faster while something moves, but never hammer the server.
+      return Math.max(1000, Math.min(idle, Math.round(idle / 4), 3000));
+    }
+    return idle;
+  }
+
+  private _frequency(): IPoll.Frequency {
+    const interval = this.pollIntervalMs;
+    return {
+      interval,
+      backoff: true,
+      max: Math.max(interval, MAX_BACKOFF_MS)
+    };
+  }
+
+  private _updateFrequency(): void {
+    if (this._poll && !this._poll.isDisposed) {
+      this._poll.frequency = this._frequency();
+    }
+  }
+
+  private async _refreshPoll(): Promise<void> {
+    if (this._isDisposed || !this._autoPoll) {
+      return;
+    }
+    if (this._poll.state.phase === 'constructed') {
+      await this._poll.start();
+    } else {
+      await this._poll.refresh();
+    }
+  }
+
+  // ---------------------------------------------------------------- busy
+
+  /** Whether an operation under `key` is running (`signin`, `collection:<id>`…). */
+  isBusy(key: string): boolean {
+    return (this._busyKeys.get(key) ?? 0) > 0;
+  }
+
+  private async _busy<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    this._busyKeys.set(key, (this._busyKeys.get(key) ?? 0) + 1);
+    this._emit('busy');
+    try {
+      return await fn();
+    } finally {
+      this._busyKeys.set(key, (this._busyKeys.get(key) ?? 1) - 1);
+      this._emit('busy');
+    }
+  }
+
+  private _emit(kind: ChangeKind): void {
+    if (!this._isDisposed) {
+      this._changed.emit(kind);
+    }
+  }
+
+  private _changed = new Signal<this, ChangeKind>(this);
+  private _jobFinished = new Signal<this, IJob>(this);
+  private _isDisposed = false;
+  private _poll: Poll;
+  private _autoPoll: boolean;
+  private _isDocumentHidden: () => boolean;
+  private _visible = false;
+  private _preferences: IPreferences;
+  private _busyKeys = new Map<string, number>();
+
+  private _config: IConfig | null = null;
+  private _configError: SrcStageError | null = null;
+  private _session: ISession | null = null;
+  private _sessionError: SrcStageError | null = null;
+  private _destination: IDestination | null = null;
+  private _destinationError: SrcStageError | null = null;
+  private _destinationLoading = false;
+  private _namespaces: string[] = [];
+  private _owned: string[] = [];
+  private _namespacesError: SrcStageError | null = null;
+  private _search: ISearchState = {
+    namespace: '',
+    pattern: '*',
+    type: 'all',
+    loading: false,
+    searched: false,
+    error: null,
+    items: [],
+    truncated: false,
+    limit: null
+  };
+  private _searchSeq = 0;
+  private _selection: ISelection = { selected: new Set(), anchor: null };
+  private _keysFor: IDidInfo[] | null = null;
+  private _keysCache: string[] = [];
+  private _locations = new Map<string, ILocationState>();
+  private _locatedDid: string | null = null;
+  private _collections: ICollection[] = [];
+  private _collectionsError: SrcStageError | null = null;
+  private _collectionsLoaded = false;
+  private _activeId: string | null = null;
+  private _jobs: IJob[] = [];
+  private _jobsError: SrcStageError | null = null;
+  private _jobsLoaded = false;
+  private _jobPhases = new Map<string, string>();
+}

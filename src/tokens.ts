@@ -1,0 +1,224 @@
+/**
+ * Shapes of the `/srcstage/` REST routes (see `srcstage_jlab/openapi.yaml`)
+ * and the token under which the sidebar's model is published.
+ */
+import { Token } from '@lumino/coreutils';
+import type { SrcStageModel } from './model';
+
+/** The plugin id, also the settings id (`schema/plugin.json`). */
+export const PLUGIN_ID = 'srcstage-jlab:plugin';
+
+/** Command ids. */
+export namespace CommandIDs {
+  export const open = 'srcstage:open';
+  export const refresh = 'srcstage:refresh';
+}
+
+/** The frontend model, for other extensions that want to react to jobs. */
+export const ISrcStageModel = new Token<SrcStageModel>(
+  'srcstage-jlab:ISrcStageModel',
+  'The SRCNet staging model: session, collections and staging jobs.'
+);
+
+/** `detail` as SRCNet (FastAPI) sends it: a string, or a list of validation items. */
+export type ErrorDetail =
+  string | IValidationItem[] | Record<string, unknown> | null | undefined;
+
+export interface IValidationItem {
+  loc?: Array<string | number>;
+  msg?: string;
+  type?: string;
+}
+
+export type ErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'not_signed_in'
+  | 'forbidden'
+  | 'conflict'
+  | 'precheck_failed'
+  | 'not_staged'
+  | 'unavailable'
+  | 'no_destination'
+  | 'error'
+  | 'network'
+  | string;
+
+export interface IErrorBody {
+  message: string;
+  detail?: ErrorDetail;
+  code: ErrorCode;
+  service?: string | null;
+  precheck?: IPrecheck;
+}
+
+export interface IConfig {
+  version?: string;
+  default_lifetime_s?: number;
+  max_lifetime_s?: number;
+  collection_namespace?: string | null;
+  poll_interval_s?: number;
+}
+
+export type SessionState = 'signed_in' | 'signed_out' | 'pending' | 'error';
+
+export interface ISession {
+  state: SessionState;
+  user?: { username?: string; name?: string } | null;
+  source?: 'environment' | 'file' | 'device' | null;
+  device?: {
+    user_code: string;
+    verification_uri: string;
+    verification_uri_complete?: string;
+    expires_at?: string;
+  } | null;
+  error?: IErrorBody | null;
+  /** Whether this server can start a device-flow sign-in (absent: yes). */
+  device_flow?: boolean;
+}
+
+export interface IStorageArea {
+  id?: string;
+  name?: string;
+  type?: string;
+  tier?: number | null;
+  site?: string | null;
+  node?: string | null;
+  active?: boolean;
+  inactive_reason?: string | null;
+}
+
+export interface IDestination {
+  storage_area: IStorageArea;
+  found_by?: string;
+  explanation?: string;
+  mount?: string | null;
+}
+
+export interface INamespaces {
+  namespaces: string[];
+  owned?: string[];
+}
+
+export type DidType = 'file' | 'dataset' | 'container';
+export type DidTypeFilter = 'all' | DidType;
+
+export interface IDidInfo {
+  did: string;
+  namespace?: string;
+  name?: string;
+  type?: DidType | string | null;
+  bytes?: number | null;
+}
+
+export interface IDidSearch {
+  items: IDidInfo[];
+  truncated?: boolean;
+  limit?: number;
+}
+
+export interface ILocation {
+  rse: string;
+  storage_area_id?: string | null;
+  files?: number;
+  is_destination?: boolean;
+}
+
+export interface ILocations {
+  did: string;
+  locations: ILocation[];
+}
+
+export interface ICollection {
+  id: string;
+  name: string;
+  dids: IDidInfo[];
+  created_at?: string;
+  updated_at?: string;
+  submitted?: { did: string; at?: string; stale?: boolean } | null;
+  totals?: {
+    dids: number;
+    files?: number | null;
+    bytes?: number | null;
+  };
+}
+
+export interface ICollectionExport {
+  format: 'srcstage-collection/1';
+  name: string;
+  dids: string[];
+}
+
+export interface ISubmitResult {
+  did: string;
+  created: boolean;
+  collection: ICollection;
+}
+
+export interface IPrecheckProblem {
+  code?: string;
+  message: string;
+  detail?: ErrorDetail;
+}
+
+export interface IPrecheck {
+  ok: boolean;
+  problems?: IPrecheckProblem[];
+  lifetime_s?: number | null;
+  max_lifetime_s?: number;
+  expires_at?: string | null;
+  destination?: IStorageArea;
+  submitted?: boolean;
+  did?: string | null;
+  files?: number | null;
+  bytes?: number | null;
+  already_at_destination?: { files: number; bytes?: number | null } | null;
+}
+
+export interface IProgress {
+  files_total?: number | null;
+  files_done?: number | null;
+  bytes_total?: number | null;
+  bytes_done?: number | null;
+}
+
+export type JobPhase = 'active' | 'completed' | 'failed' | 'unknown';
+
+export interface IJob {
+  id: string;
+  collection_id?: string | null;
+  collection_name?: string | null;
+  did: string;
+  destination?: IStorageArea;
+  lifetime_s?: number;
+  created_at?: string;
+  updated_at?: string;
+  expires_at?: string | null;
+  state: string;
+  phase: JobPhase;
+  progress?: IProgress;
+  error?: IErrorBody | null;
+}
+
+export interface IPathEntry {
+  did: string;
+  path: string;
+  exists: boolean;
+  bytes?: number | null;
+}
+
+export interface IPaths {
+  did: string;
+  destination?: string;
+  root?: string | null;
+  paths: IPathEntry[];
+  missing: number;
+}
+
+/** User preferences from the settings registry (`schema/plugin.json`). */
+export interface IPreferences {
+  /** Default lifetime in days; 0 means "use the server's default". */
+  defaultLifetimeDays: number;
+  /** Seconds between job refreshes while nothing is being staged; 0 means "the server's `poll_interval_s`". */
+  pollIntervalS: number;
+}
