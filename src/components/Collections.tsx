@@ -316,7 +316,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
       >
         {formatCount(totals?.dids ?? dids.length)} DIDs
         {typeof totals?.files === 'number' &&
-          ` · ${formatCount(totals.files)} files`}
+          ` · ${formatCount(totals.files)} file${totals.files === 1 ? '' : 's'}`}
         {typeof totals?.bytes === 'number' && ` · ${formatBytes(totals.bytes)}`}
       </div>
       {collection.submitted && (
