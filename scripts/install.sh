@@ -36,7 +36,7 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 python -m pip install -q --disable-pip-version-check uv
-extras="sandbox"
+extras="demo"
 (( want_test )) && extras="test"
 say "Installing srcstage_jlab[$extras] (builds the JupyterLab extension; first time takes a few minutes)"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
