@@ -60,13 +60,15 @@ def test_restart_mid_job_resumes_tracking_without_duplicates(sandbox, tmp_path):
     rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
     first = JupyterProcess(tmp_path, srcstage_config(sandbox, state, demo_token_file(sandbox, tmp_path))).start()
     try:
-        found = first.get("srcstage/dids", params={"namespace": "ska-mid", "name": "obs-2026-0001*",
+        # Files on tape that no other test stages, so the job is really mid-recall at the restart.
+        found = first.get("srcstage/dids", params={"namespace": "ska-low", "name": "scale-0290*",
                                                    "type": "file"}).json()["items"]
         collection = first.request("POST", "srcstage/collections",
-                                   json={"name": "restart", "dids": [f["did"] for f in found[3:5]]}).json()
+                                   json={"name": "restart", "dids": [f["did"] for f in found[:2]]}).json()
         job = first.request("POST", f"srcstage/collections/{collection['id']}/stage",
                             json={"lifetime": "1d"}).json()
         assert job["phase"] == "active", job
+        assert first.get(f"srcstage/jobs/{job['id']}").json()["phase"] == "active"
     finally:
         first.stop()  # mid-job: the cold area's recall delay has not passed yet
     second = JupyterProcess(tmp_path, srcstage_config(sandbox, state, demo_token_file(sandbox, tmp_path))).start()
