@@ -71,6 +71,8 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         config.tape_delay_s = args.tape_delay
     if args.max_lifetime is not None:
         config.max_stage_lifetime_s = args.max_lifetime
+    if args.scale_files is not None:
+        config.scale_files = args.scale_files
     if args.port_base:
         b = args.port_base
         (config.auth_port, config.site_capabilities_port, config.data_management_port,
@@ -243,7 +245,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / READY).unlink(missing_ok=True)
     argv = [sys.executable, "-m", "srcstage_jlab.sandbox", "run", "--state-dir", str(state_dir)]
-    for opt in ("ready_file", "token_lifetime", "tape_delay", "max_lifetime", "port_base"):
+    for opt in ("ready_file", "token_lifetime", "tape_delay", "max_lifetime", "port_base", "scale_files"):
         value = getattr(args, opt)
         if value is not None:
             argv += [f"--{opt.replace('_', '-')}", str(value)]
@@ -311,6 +313,8 @@ def _parser() -> argparse.ArgumentParser:
     starting.add_argument("--token-lifetime", type=int, help="access token lifetime, seconds")
     starting.add_argument("--tape-delay", type=float, help="tape recall delay of cold areas, seconds")
     starting.add_argument("--max-lifetime", type=int, help="the DM policy's maximum staging lifetime, seconds")
+    starting.add_argument("--scale-files", type=int, help="files in ska-low:scale-test when seeding "
+                          "(default 3000; ignored once the state dir is seeded)")
     starting.add_argument("--port-base", type=int, help="fixed ports: auth, site capabilities, DM, control, "
                           "rucio = BASE..BASE+4 (default: free ports)")
     sub.add_parser("run", parents=[common, starting], help="run in the foreground until SIGINT/SIGTERM")

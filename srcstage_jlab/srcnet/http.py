@@ -44,6 +44,7 @@ class ServiceClient:
         self.retries = retries
         self.log = log
         self.calls = 0  # answered requests, for benchmarks
+        self.elapsed_s = 0.0  # time spent awaiting answers (or failures), for benchmarks
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
@@ -66,8 +67,11 @@ class ServiceClient:
         for attempt in range(attempts):
             started = time.monotonic()
             try:
-                response = await self._http.request(method, path, params=params, json=json,
-                                                    headers=headers)
+                try:
+                    response = await self._http.request(method, path, params=params, json=json,
+                                                        headers=headers)
+                finally:
+                    self.elapsed_s += time.monotonic() - started
             except httpx.TimeoutException:
                 self.log.warning("srcstage: %s %s %s timed out", self.service, method, path)
                 error: SrcStageError = Unavailable(f"{title} did not answer in time.", None,
