@@ -35,6 +35,8 @@ LOOKUP_CONCURRENCY = 16
 # namespace is cheaper than one metadata call per DID.
 LIST_NAMESPACE_ABOVE = 20
 LIST_LIMIT = 100_000
+# Before a collection is submitted, the pre-check locates its files one by one up to this many.
+LOCATE_BEFORE_SUBMIT = 200
 COLLECTION_TYPES = ("dataset", "container")
 
 
@@ -340,8 +342,18 @@ class StagingService:
                 already = {"files": sum(len(loc.get("replicas") or []) for loc in at),
                            "bytes": next((loc["bytes"] for loc in at if isinstance(loc.get("bytes"), int)), None)}
         else:
-            known = [e.bytes for e in collection.entries]
+            # Not submitted yet: learn what we can without changing anything in SRCNet.
+            try:
+                await self.resolve(collection)
+            except NotFound as err:
+                problems.append({"code": "unknown_did", "message": err.message, "detail": err.detail})
+            entries = collection.entries
+            known = [e.bytes for e in entries]
             size = sum(known) if known and None not in known else None
+            if entries and all(e.type == "file" for e in entries):
+                files = len(entries)
+                if destination and files <= LOCATE_BEFORE_SUBMIT:
+                    already = await self._files_at(destination, entries)
         expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
         return {
             "ok": not problems, "problems": problems, "lifetime_s": lifetime_s,
@@ -385,6 +397,19 @@ class StagingService:
         return None
 
     # --- staged files ----------------------------------------------------------------
+
+    async def _files_at(self, destination: Destination, entries: list) -> dict:
+        """How many of these file entries (and bytes) have a replica at the destination."""
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def present(entry) -> bool:
+            async with semaphore:
+                located = await self.dm.locate(entry.did)
+            return any(self._is_destination(loc, destination) and loc.get("replicas") for loc in located)
+
+        here = [e for e, ok in zip(entries, await asyncio.gather(*(present(e) for e in entries))) if ok]
+        sizes = [e.bytes for e in here]
+        return {"files": len(here), "bytes": sum(sizes) if None not in sizes else None}
 
     @staticmethod
     def _is_destination(location: dict, destination: Destination) -> bool:

@@ -182,3 +182,26 @@ async def test_staging_the_same_collection_twice_is_one_job(api, sandbox):
     name = first["did"].split(":", 1)[1]
     assert len([r for r in rucio._stream("/rules/", account="demo") if r.get("name") == name]) == 1
     rucio.close()
+
+
+async def test_precheck_before_submit_counts_files_and_changes_nothing(api, sandbox):
+    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0002*", type="file")
+    files = found["items"][:3]
+    status, collection = await api("POST", "collections", {"name": f"pre {time.time_ns()}",
+                                                          "dids": [f["did"] for f in files] + ["ska-mid:nope"]})
+    rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
+    before = rucio.snapshot()
+    status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "2d"})
+    assert status == 200 and not check["ok"] and not check["submitted"]
+    assert [p["code"] for p in check["problems"]] == ["unknown_did"]
+    assert "ska-mid:nope" in check["problems"][0]["message"]
+    status, _ = await api("PATCH", f"collections/{collection['id']}", {"remove": ["ska-mid:nope"]})
+    status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "2d"})
+    assert check["ok"] and check["files"] == 3 and check["bytes"] == sum(f["bytes"] for f in files)
+    already = 0
+    for f in files:  # obs-2026-0002 is seeded on the local area too
+        status, where = await api("GET", "locations", did=f["did"])
+        already += any(loc["is_destination"] for loc in where["locations"])
+    assert already == 3 and check["already_at_destination"]["files"] == already
+    assert rucio.snapshot() == before
+    rucio.close()
