@@ -37,6 +37,9 @@ class SrcStage(ExtensionApp):
         "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
         "create_collection, read_collection, stage, stage_status, rules."))
     request_timeout = Float(15.0, config=True, help="Seconds to wait for any one SRCNet answer.")
+    bulk_request_timeout = Float(300.0, config=True, help=(
+        "Seconds to wait for DM calls whose work grows with the collection: creating and reading a "
+        "collection DID, locating its replicas, listing a namespace, requesting staging."))
     retries = Int(3, config=True, help="Retries of idempotent SRCNet calls after a time-out or a 5xx answer.")
 
     # --- the user's first token ---

@@ -37,6 +37,9 @@ LIST_NAMESPACE_ABOVE = 20
 LIST_LIMIT = 100_000
 # Before a collection is submitted, the pre-check locates its files one by one up to this many.
 LOCATE_BEFORE_SUBMIT = 200
+# After, it counts the files already at the destination (one locate of the whole collection,
+# which lists every replica) up to this many files; beyond, the summary says "not counted".
+COUNT_AT_DESTINATION_UP_TO = 2000
 COLLECTION_TYPES = ("dataset", "container")
 
 
@@ -74,7 +77,7 @@ class StagingService:
         )
         self.sc = SiteCapabilities(AuthorizedService(self.sc_client, site_capabilities.AUDIENCE, self.broker))
         self.dm = DataManagement(AuthorizedService(self.dm_client, data_management.AUDIENCE, self.broker),
-                                 settings.dm_routes)
+                                 settings.dm_routes, bulk_timeout=settings.bulk_request_timeout)
         state_dir = Path(settings.state_dir)
         self.collections = CollectionStore(state_dir / "collections.json")
         self.jobs = JobTracker(state_dir / "jobs.json", self.dm.stage_status,
@@ -336,7 +339,7 @@ class StagingService:
             did = parse_did(collection.submitted_did)
             info = await self._collection_info(did)
             files, size = info.get("files"), info.get("bytes")
-            if destination:
+            if destination and (files or 0) <= COUNT_AT_DESTINATION_UP_TO:
                 located = await self.dm.locate(did)
                 at = [loc for loc in located if self._is_destination(loc, destination)]
                 already = {"files": sum(len(loc.get("replicas") or []) for loc in at),
@@ -364,18 +367,15 @@ class StagingService:
         }
 
     async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> Job:
-        """Check policy, submit (idempotent), check again, then one DM staging request."""
+        """Check policy, submit (idempotent), then one DM staging request."""
         collection = self.collections.get(collection_id)
         lifetime_s = self.parse_lifetime(lifetime)
         problems, _ = await self._policy_problems(lifetime_s)
         if problems:  # refused before anything is created anywhere
             raise PrecheckFailed(problems[0]["message"], problems[0].get("detail"),
                                  extra={"precheck": await self.precheck(collection_id, lifetime_s)})
+        # Submit checks the rest (an empty collection, unknown DIDs) before it creates anything.
         await self.submit(collection_id, namespace)
-        check = await self.precheck(collection_id, lifetime_s)
-        if not check["ok"]:
-            raise PrecheckFailed(check["problems"][0]["message"], check["problems"][0].get("detail"),
-                                 extra={"precheck": check})
         destination = await self.destination()
         did = parse_did(collection.submitted_did)
         if existing := self._live_job(str(did), destination):

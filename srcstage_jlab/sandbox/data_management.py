@@ -331,9 +331,9 @@ class DataManagement:
             kind = str(row["did_type"]).upper()
             if kind == "FILE":
                 n_files += 1
-            elif kind == "DATASET":
-                n_files += row.get("length") or 0
-            else:  # a container's length counts its children: count its files
+            elif kind == "DATASET" and row.get("length") is not None:
+                n_files += row["length"]
+            else:  # an open dataset has no length yet; a container's counts its children
                 n_files += len(await self.call(self.rucio.files(user.username, row["scope"], row["name"]),
                                                f"listing the files of {row['scope']}:{row['name']}"))
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,

@@ -43,16 +43,23 @@ def check_routes(routes: dict[str, str]) -> dict[str, str]:
     return merged
 
 
+# Operations whose work grows with the collection: they get `bulk_timeout`.
+BULK_OPERATIONS = frozenset({"list_dids", "locate", "create_collection", "read_collection", "stage"})
+
+
 class DataManagement:
-    def __init__(self, service: AuthorizedService, routes: dict[str, str]):
+    def __init__(self, service: AuthorizedService, routes: dict[str, str], *, bulk_timeout: float):
         self.service = service
         self.routes = check_routes(routes)
+        self.bulk_timeout = bulk_timeout
 
     async def _call(self, op: str, *, params: dict | None = None, json: Any = None,
                     idempotent: bool | None = None, **path_args: str) -> Any:
         method, _, template = self.routes[op].partition(" ")
         path = template.format(**{k: quote(str(v), safe="") for k, v in path_args.items()})
-        return await self.service.request(method, path, params=params, json=json, idempotent=idempotent)
+        timeout = self.bulk_timeout if op in BULK_OPERATIONS else None
+        return await self.service.request(method, path, params=params, json=json, idempotent=idempotent,
+                                          timeout=timeout)
 
     async def namespaces(self) -> list[str]:
         answer = await self._call("namespaces")

@@ -57,7 +57,7 @@ class ServiceClient:
 
     async def request(self, method: str, path: str, *, token: str | None = None,
                       params: dict | None = None, json: Any = None, idempotent: bool | None = None,
-                      ok: tuple[int, ...] = (200, 201, 202)) -> Any:
+                      ok: tuple[int, ...] = (200, 201, 202), timeout: float | None = None) -> Any:
         """Send a request; the decoded JSON answer, or a SrcStageError."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
@@ -68,8 +68,9 @@ class ServiceClient:
             started = time.monotonic()
             try:
                 try:
-                    response = await self._http.request(method, path, params=params, json=json,
-                                                        headers=headers)
+                    response = await self._http.request(
+                        method, path, params=params, json=json, headers=headers,
+                        timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout, connect=5.0))
                 finally:
                     self.elapsed_s += time.monotonic() - started
             except httpx.TimeoutException:

@@ -8,7 +8,7 @@ the submission stale, so the next stage submits again under a fresh name.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -38,7 +38,9 @@ class Entry:
         return Did(self.namespace, self.name)
 
     def to_json(self) -> dict:
-        return {"did": str(self.did), **asdict(self)}
+        # Built by hand: dataclasses.asdict deep-copies, and collections hold 10,000s of entries.
+        return {"did": f"{self.namespace}:{self.name}", "namespace": self.namespace, "name": self.name,
+                "type": self.type, "bytes": self.bytes}
 
 
 @dataclass
@@ -93,7 +95,9 @@ class Collection:
         return cls(entries=entries, **fields)
 
     def to_store(self) -> dict:
-        return asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "entries"}
+        data["entries"] = [vars(e).copy() for e in self.entries]
+        return data
 
 
 def _clean_name(name: Any) -> str:

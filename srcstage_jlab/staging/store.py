@@ -27,11 +27,14 @@ class JsonFile:
             return default
 
     def write_now(self, data: Any) -> None:
+        self._write_text(json.dumps(data, indent=1, sort_keys=True))
+
+    def _write_text(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
+                f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o600)
@@ -42,6 +45,6 @@ class JsonFile:
 
     async def write(self, data: Any) -> None:
         # Serialise in the loop (a consistent snapshot), write in a thread, one write at a time.
-        text_snapshot = json.loads(json.dumps(data))
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
         async with self._lock:
-            await asyncio.to_thread(self.write_now, text_snapshot)
+            await asyncio.to_thread(self._write_text, text)
