@@ -120,10 +120,9 @@ def stop_sandbox(sb: SimpleNamespace, timeout: float = 60.0) -> list[int]:
     return left
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory):
-    """One running sandbox for the whole test session."""
-    sb = start_sandbox(tmp_path_factory.mktemp("sandbox") / "state")
+def running_sandbox(state_dir: Path, *args: str):
+    """Start a sandbox, yield it, then stop it and check it died of nothing and left nothing."""
+    sb = start_sandbox(state_dir, *args)
     try:
         yield sb
     finally:
@@ -132,3 +131,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
         assert returncode_before is None, f"the sandbox died during the tests (code {returncode_before}); see {sb.log_path}"
         assert sb.process.returncode == 0, f"the sandbox exited with {sb.process.returncode}; see {sb.log_path}"
         assert not left, f"processes left behind by the sandbox: {left}"
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """One running sandbox for the whole test session."""
+    yield from running_sandbox(tmp_path_factory.mktemp("sandbox") / "state")

@@ -8,17 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import time
-import zlib
-from pathlib import Path
 
 import httpx
-import pytest
 
 from srcstage_jlab.routes import route_table
-from tests.sandbox.helpers import Control, RucioRoot
-from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
+from tests.sandbox.helpers import RucioRoot
 
 COLD_FILES_DATASET = "ska-mid:obs-2026-0001"
 
@@ -40,14 +35,6 @@ async def three_cold_files(api) -> list[dict]:
     files = [item for item in found["items"] if item["type"] == "file"]
     assert len(files) >= 3
     return files[:3]
-
-
-def adler32_of(path: str) -> str:
-    value = 1
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            value = zlib.adler32(chunk, value)
-    return f"{value:08x}"
 
 
 async def test_every_route_requires_jupyter_authentication(jp_fetch, jp_http_port, jp_base_url):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import Conflict, InvalidInput, NotFound
-from .dids import Did, parse_did, parse_dids
+from .dids import Did, parse_dids
 from .store import JsonFile
 
 EXPORT_FORMAT = "srcstage-collection/1"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from ..errors import NotFound, NotSignedIn, SrcStageError
 from .collections import now_iso

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox_plugin import start_sandbox, stop_sandbox
+from tests.sandbox_plugin import running_sandbox
 from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,15 +160,8 @@ class Shots:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory):
     """The browser suite's sandbox: the standard one, with 10,000 files in ska-low:scale-test."""
-    sb = start_sandbox(tmp_path_factory.mktemp("sandbox-browser") / "state", "--scale-files", str(SCALE_FILES))
-    try:
-        yield sb
-    finally:
-        returncode_before = sb.process.poll()
-        left = stop_sandbox(sb)
-        assert returncode_before is None, f"the sandbox died during the tests (code {returncode_before}); see {sb.log_path}"
-        assert sb.process.returncode == 0, f"the sandbox exited with {sb.process.returncode}; see {sb.log_path}"
-        assert not left, f"processes left behind by the sandbox: {left}"
+    yield from running_sandbox(tmp_path_factory.mktemp("sandbox-browser") / "state",
+                               "--scale-files", str(SCALE_FILES))
 
 
 @pytest.fixture(scope="module")
