@@ -9,8 +9,8 @@ Each part has a CSS class for browser tests and styling: ``srcstage-namespace``,
 ``srcstage-name-pattern``, ``srcstage-type``, ``srcstage-search-button``, ``srcstage-results``,
 ``srcstage-add-button``, ``srcstage-collection-name``, ``srcstage-open-button``,
 ``srcstage-collection-dids``, ``srcstage-remove-button``, ``srcstage-lifetime-value``,
-``srcstage-lifetime-unit``, ``srcstage-stage-button``, ``srcstage-progress``, ``srcstage-state``,
-``srcstage-error`` and ``srcstage-info``; the panel itself has ``srcstage-panel``.
+``srcstage-lifetime-unit``, ``srcstage-stage-button``, ``srcstage-stage-target``, ``srcstage-progress``,
+``srcstage-state``, ``srcstage-error`` and ``srcstage-info``; the panel itself has ``srcstage-panel``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class StagePanel(w.VBox):
     ``job`` (the last staging :class:`~srcstage_jlab.client.Job`), ``watcher`` (the asyncio task or
     thread following it), and the parts: ``namespace``, ``pattern``, ``did_type``, ``search_button``,
     ``results``, ``add_button``, ``collection_name``, ``open_button``, ``collection_dids``,
-    ``remove_button``, ``lifetime_value``, ``lifetime_unit``, ``stage_button``, ``progress``,
+    ``remove_button``, ``lifetime_value``, ``lifetime_unit``, ``stage_button``, ``stage_target``, ``progress``,
     ``state``, ``error`` and ``info``.
     """
 
@@ -102,7 +102,9 @@ class StagePanel(w.VBox):
                                         tooltip="Add the selected results to the collection"),
                                "srcstage-add-button")
         self.collection_name = _css(w.Combobox(description="Collection", options=[], ensure_option=False,
-                                               placeholder=DEFAULT_COLLECTION), "srcstage-collection-name")
+                                               placeholder=DEFAULT_COLLECTION,
+                                               layout=w.Layout(width="auto", flex="0 1 36em", min_width="18em")),
+                                    "srcstage-collection-name")
         self.open_button = _css(w.Button(description="Open", icon="folder-open",
                                          tooltip="Open (or create) the collection with this name"),
                                 "srcstage-open-button")
@@ -118,6 +120,8 @@ class StagePanel(w.VBox):
         self.stage_button = _css(w.Button(description="Stage", icon="download", button_style="primary",
                                           tooltip="Stage the collection next to this JupyterLab"),
                                  "srcstage-stage-button")
+        # What Stage acts on, next to it (the button keeps its short label).
+        self.stage_target = _css(w.HTML(value="", layout=w.Layout(margin="0 0 0 8px")), "srcstage-stage-target")
         self.progress = _css(w.IntProgress(description="Progress", value=0, min=0, max=1000), "srcstage-progress")
         self.state = _css(w.HTML(value=""), "srcstage-state")
         self.error = _css(w.HTML(value=""), "srcstage-error")
@@ -137,7 +141,8 @@ class StagePanel(w.VBox):
             w.HBox([self.collection_name, self.open_button]),
             self.collection_dids,
             self.remove_button,
-            w.HBox([self.lifetime_value, self.lifetime_unit, self.stage_button]),
+            w.HBox([self.lifetime_value, self.lifetime_unit, self.stage_button, self.stage_target],
+                   layout=w.Layout(align_items="center")),
             w.HBox([self.progress, self.state]),
             self.error,
             self.info,
@@ -352,11 +357,17 @@ class StagePanel(w.VBox):
         c = self.collection
         if c is None:
             self.collection_dids.options = []
+            self.stage_target.value = ""
+            self.stage_button.tooltip = "Stage the collection next to this JupyterLab"
             return
+        entries = list(c.entries)
         self.collection_dids.options = [
             (f"{e.did}  ({e.type or '?'}{', ' + human_bytes(e.bytes) if e.bytes is not None else ''})", e.did)
-            for e in c.entries]
-        self.stage_button.description = f"Stage '{c.name}'" if len(c.name) <= 30 else "Stage"
+            for e in entries]
+        count = len(entries)
+        self.stage_button.tooltip = f"Stage the collection '{c.name}' next to this JupyterLab"
+        self.stage_target.value = (f'<span style="color: var(--jp-ui-font-color2)">'
+                                   f"{count} DID{'s' if count != 1 else ''} of <b>{html.escape(c.name)}</b></span>")
 
     def _say(self, text: str) -> None:
         self.info.value = html.escape(text)

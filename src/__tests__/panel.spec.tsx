@@ -8,6 +8,15 @@ import { FakeServer, job } from './fake';
 // React 18: tell it that this is a test environment with act().
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
+const NOT_SIGNED_IN = {
+  status: 401,
+  body: {
+    message:
+      'You are not signed in to SRCNet. Sign in from the SRCNet staging sidebar, or ask your administrator.',
+    code: 'not_signed_in'
+  }
+};
+
 function server(): FakeServer {
   const items = Array.from({ length: 10000 }, (_, i) => ({
     did: `ska-mid:obs_${i}`,
@@ -134,5 +143,77 @@ describe('SrcStageView', () => {
     });
     expect(rows()[0].dataset.did).toBe('ska-mid:obs_8996');
     expect(rows().length).toBeLessThan(30);
+  });
+
+  it('shows the full DID as the tooltip of a result', async () => {
+    await act(async () => {
+      model.setQuery({ namespace: 'ska-mid' });
+      await model.runSearch();
+    });
+    const row = q('srcstage-result')[0] as HTMLElement;
+    const name = row.querySelector('.jp-SrcStage-resultName') as HTMLElement;
+    expect(name.title).toBe('ska-mid:obs_0');
+    // The full name stays in the text for screen readers (and searches).
+    expect(name.textContent).toContain('obs_0');
+  });
+});
+
+describe('SrcStageView signed out', () => {
+  let host: HTMLDivElement;
+  let root: Root;
+  let model: SrcStageModel;
+
+  beforeEach(async () => {
+    const fake = new FakeServer()
+      .on('GET', 'config', { default_lifetime_s: 604800 })
+      .on('GET', 'session', { state: 'signed_out' })
+      .on('GET', 'destination', NOT_SIGNED_IN)
+      .on('GET', 'namespaces', NOT_SIGNED_IN)
+      .on('GET', 'collections', { collections: [] })
+      .on('GET', 'jobs', { jobs: [] });
+    model = new SrcStageModel({
+      api: fake.api(),
+      autoPoll: false,
+      isDocumentHidden: () => false
+    });
+    await model.initialize();
+    host = document.createElement('div');
+    document.body.appendChild(host);
+    root = createRoot(host);
+    await act(async () => {
+      root.render(
+        <SrcStageView
+          model={model}
+          actions={{
+            copyPaths: async () => undefined,
+            insertCode: async () => undefined
+          }}
+        />
+      );
+    });
+  });
+
+  afterEach(() => {
+    act(() => root.unmount());
+    host.remove();
+    model.dispose();
+  });
+
+  const q = (testid: string) =>
+    host.querySelectorAll(`[data-testid="${testid}"]`);
+
+  it('shows calm hints, not errors, before sign-in', () => {
+    expect(model.destinationError?.code).toBe('not_signed_in');
+    expect(q('srcstage-signin')).toHaveLength(1);
+    expect(q('srcstage-destination-error')).toHaveLength(0);
+    expect(host.querySelectorAll('[role="alert"]')).toHaveLength(0);
+    expect(q('srcstage-destination-signed-out')[0].textContent).toMatch(
+      /^Sign in to see/
+    );
+    expect(q('srcstage-find-signed-out')[0].textContent).toMatch(
+      /^Sign in to see/
+    );
+    expect(host.textContent).not.toContain('You are not signed in');
+    expect(host.textContent).not.toContain('Namespaces could not be listed');
   });
 });

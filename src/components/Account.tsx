@@ -33,6 +33,7 @@ export function AccountSection(props: { model: SrcStageModel }): JSX.Element {
       id="account"
       title="SRCNet account"
       badge={badge}
+      badgeWhenOpen={false}
       tools={
         <Button
           kind="icon"

@@ -14,6 +14,7 @@ import type { SrcStageModel } from '../model';
 import type { ICollection } from '../tokens';
 import { formatBytes, formatCount, formatDate } from '../units';
 import {
+  BreakableText,
   Button,
   Empty,
   ErrorBox,
@@ -221,6 +222,12 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   );
 }
 
+/** `ska-mid:` of `ska-mid:obs-1.ms`, shown dimmed before the name. */
+function didScope(did: string): string | undefined {
+  const colon = did.indexOf(':');
+  return colon > 0 ? did.slice(0, colon + 1) : undefined;
+}
+
 function safeFileName(name: string): string {
   return (
     name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') ||
@@ -252,7 +259,11 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         data-did={entry.did}
         role="listitem"
       >
-        <MiddleText className="jp-SrcStage-entryName" text={entry.did} />
+        <MiddleText
+          className="jp-SrcStage-entryName"
+          text={entry.did}
+          dimPrefix={didScope(entry.did)}
+        />
         <span className="jp-SrcStage-resultSize">
           {formatBytes(entry.bytes)}
         </span>
@@ -282,6 +293,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         <strong
           className="jp-SrcStage-collectionName"
           data-testid="srcstage-collection-name"
+          title={collection.name}
         >
           {collection.name}
         </strong>
@@ -321,7 +333,10 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
       </div>
       {collection.submitted && (
         <div className="jp-SrcStage-submitted" data-testid="srcstage-submitted">
-          Submitted as <code>{collection.submitted.did}</code>
+          Submitted as{' '}
+          <code>
+            <BreakableText text={collection.submitted.did} separators=":/." />
+          </code>
           {collection.submitted.at && (
             <span className="jp-SrcStage-dim">
               {' '}

@@ -1,8 +1,15 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { SrcStageModel } from '../model';
-import { ErrorBox, Loading, Section, useModel } from './common';
-import { Button } from './common';
+import {
+  BreakableText,
+  Button,
+  ErrorBox,
+  isNotSignedIn,
+  Loading,
+  Section,
+  useModel
+} from './common';
 
 /** The storage area next to this server, or why none could be chosen. */
 export function DestinationSection(props: {
@@ -12,18 +19,23 @@ export function DestinationSection(props: {
   useModel(model, ['destination']);
   const dest = model.destination;
   const area = dest?.storage_area;
-  const badge = model.destinationError
-    ? 'none'
-    : area
-      ? area.active === false
-        ? 'inactive'
-        : area.name
-      : undefined;
+  // Before sign-in there is no destination to show, and nothing went wrong.
+  const signedOut = isNotSignedIn(model.destinationError);
+  const badge = signedOut
+    ? undefined
+    : model.destinationError
+      ? 'none'
+      : area
+        ? area.active === false
+          ? 'inactive'
+          : area.name
+        : undefined;
   return (
     <Section
       id="destination"
       title="Destination"
       badge={badge}
+      badgeWhenOpen={false}
       tools={
         <Button
           kind="icon"
@@ -37,6 +49,13 @@ export function DestinationSection(props: {
       <div data-testid="srcstage-destination">
         {model.destinationLoading && !area && !model.destinationError ? (
           <Loading>Finding the storage next to this server…</Loading>
+        ) : signedOut ? (
+          <div
+            className="jp-SrcStage-hint"
+            data-testid="srcstage-destination-signed-out"
+          >
+            Sign in to see where staged data will go.
+          </div>
         ) : model.destinationError ? (
           <ErrorBox
             error={model.destinationError}
@@ -83,7 +102,9 @@ export function DestinationSection(props: {
               <>
                 <dt>Files at</dt>
                 <dd>
-                  <code>{dest.mount}</code>
+                  <code>
+                    <BreakableText text={dest.mount} />
+                  </code>
                 </dd>
               </>
             )}

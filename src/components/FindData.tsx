@@ -5,9 +5,11 @@ import type { SrcStageModel } from '../model';
 import type { DidTypeFilter, IDidInfo } from '../tokens';
 import { formatBytes, formatCount } from '../units';
 import {
+  BreakableText,
   Button,
   Empty,
   ErrorBox,
+  isNotSignedIn,
   Loading,
   MiddleText,
   Section,
@@ -33,6 +35,9 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
   const [actionError, run, clearError] = useAction();
   const nsListId = 'jp-SrcStage-namespaces';
   const owned = new Set(model.ownedNamespaces);
+  // Before sign-in, one calm hint instead of "not signed in" errors.
+  const signedOut =
+    isNotSignedIn(model.namespacesError) && !model.namespaces.length;
 
   const onSubmit = (event: React.FormEvent) => {
     event.preventDefault();
@@ -133,7 +138,7 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
           </Button>
         </div>
       </form>
-      {model.namespacesError && !model.namespaces.length && (
+      {model.namespacesError && !model.namespaces.length && !signedOut && (
         <div className="jp-SrcStage-hint">
           Namespaces could not be listed ({model.namespacesError.message}); type
           one.
@@ -149,7 +154,16 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
             testid="srcstage-search-error"
           />
         ) : !search.searched ? (
-          <Empty>Search a namespace to list its data.</Empty>
+          signedOut ? (
+            <div
+              className="jp-SrcStage-hint"
+              data-testid="srcstage-find-signed-out"
+            >
+              Sign in to see the namespaces and search their data.
+            </div>
+          ) : (
+            <Empty>Search a namespace to list its data.</Empty>
+          )
         ) : count === 0 ? (
           <Empty testid="srcstage-results-empty">
             Nothing matches <code>{search.pattern || '*'}</code> in{' '}
@@ -164,19 +178,23 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
                   ? ` (only the first ${formatCount(search.limit ?? count)}; narrow the name)`
                   : ''}
               </span>
-              <span className="jp-SrcStage-spacer" />
-              <Button
-                onClick={() => model.selectAll()}
-                testid="srcstage-select-all"
-              >
-                Select all
-              </Button>
-              <Button
-                onClick={() => model.clearSelection()}
-                disabled={!selectedCount}
-              >
-                Clear
-              </Button>
+              <span className="jp-SrcStage-toolbarGroup">
+                <Button
+                  onClick={() => model.selectAll()}
+                  testid="srcstage-select-all"
+                  title="Select all the results"
+                >
+                  Select all
+                </Button>
+                <Button
+                  onClick={() => model.clearSelection()}
+                  disabled={!selectedCount}
+                  testid="srcstage-select-none"
+                  title="Clear the selection"
+                >
+                  Clear
+                </Button>
+              </span>
             </div>
             <ResultList model={model} />
             <div className="jp-SrcStage-resultsFooter">
@@ -313,6 +331,7 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
         <MiddleText
           className="jp-SrcStage-resultName"
           text={item.name ?? item.did}
+          title={item.did}
         />
         <span className="jp-SrcStage-resultSize">
           {formatBytes(item.bytes)}
@@ -369,7 +388,11 @@ function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
     >
       <div className="jp-SrcStage-locationsHeader">
         <span>
-          Where <code>{did}</code> lives
+          Where{' '}
+          <code>
+            <BreakableText text={did} separators=":/." />
+          </code>{' '}
+          lives
         </span>
         <span className="jp-SrcStage-spacer" />
         <Button

@@ -10,10 +10,12 @@ import type { SrcStageModel } from '../model';
 import type { IJob } from '../tokens';
 import { formatBytes, formatCount, formatDate, fraction } from '../units';
 import {
+  BreakableText,
   Button,
   Empty,
   ErrorBox,
   Loading,
+  MiddleText,
   Section,
   useAction,
   useModel
@@ -96,7 +98,10 @@ function JobItem(props: {
       data-phase={job.phase}
     >
       <div className="jp-SrcStage-jobHeader">
-        <span className="jp-SrcStage-jobTitle" title={job.did}>
+        <span
+          className="jp-SrcStage-jobTitle"
+          title={title === job.did ? job.did : `${title}\n${job.did}`}
+        >
           {title}
         </span>
         <span
@@ -107,9 +112,13 @@ function JobItem(props: {
           {job.state}
         </span>
       </div>
-      <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
-        <code title="the collection DID">{job.did}</code>
-        {job.destination?.name ? ` → ${job.destination.name}` : ''}
+      <div className="jp-SrcStage-dim jp-SrcStage-jobMeta jp-SrcStage-jobDid">
+        <MiddleText
+          className="jp-SrcStage-jobDidName"
+          text={job.did}
+          title={`Collection DID ${job.did}, job ${job.id}`}
+          dimPrefix={job.did.includes(':') ? job.did.split(':')[0] + ':' : ''}
+        />
       </div>
       <Progress
         label="Files"
@@ -126,6 +135,12 @@ function JobItem(props: {
         testid="srcstage-job-bytes"
       />
       <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
+        {job.destination?.name ? (
+          <span className="jp-SrcStage-jobDest">
+            To <BreakableText text={job.destination.name} separators="_-" />{' '}
+            ·{' '}
+          </span>
+        ) : null}
         Started {formatDate(job.created_at)} ·{' '}
         {expired ? 'expired' : 'kept until'} {formatDate(job.expires_at)}
       </div>

@@ -15,7 +15,7 @@ import {
   lifetimeToSeconds,
   secondsToLifetime
 } from '../units';
-import { Button, ErrorBox } from './common';
+import { BreakableText, Button, ErrorBox, ShortId } from './common';
 
 export interface IStagePanelProps {
   model: SrcStageModel;
@@ -146,7 +146,7 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           </select>
         </div>
         <div
-          className={problem ? 'jp-SrcStage-warning' : 'jp-SrcStage-hint'}
+          className={`jp-SrcStage-fieldHint ${problem ? 'jp-SrcStage-warning' : 'jp-SrcStage-hint'}`}
           data-testid="srcstage-lifetime-hint"
         >
           {problem ??
@@ -180,7 +180,9 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           data-testid="srcstage-submit-result"
         >
           {submitted.created ? 'Created' : 'Already submitted as'}{' '}
-          <code>{submitted.did}</code>
+          <code>
+            <BreakableText text={submitted.did} separators=":/." />
+          </code>
         </div>
       )}
       {job && !error && (
@@ -188,8 +190,8 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           className="jp-SrcStage-success"
           data-testid="srcstage-stage-result"
         >
-          Staging requested: job <code>{job.id}</code> ({job.state}). Follow it
-          under Jobs.
+          Staging requested: job <ShortId id={job.id} /> ({job.state}). Follow
+          it under Jobs.
         </div>
       )}
       <ErrorBox
@@ -223,7 +225,10 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
           {p.did ? (
             <>
               {' '}
-              as <code>{p.did}</code>
+              as{' '}
+              <code>
+                <BreakableText text={p.did} separators=":/." />
+              </code>
             </>
           ) : props.namespace ? (
             <span className="jp-SrcStage-dim">

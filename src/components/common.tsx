@@ -2,6 +2,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { SrcStageError } from '../api';
 import type { ChangeKind, SrcStageModel } from '../model';
+import { breakParts, ELLIPSIS, IMiddleCut, middleCut, shortId } from '../text';
 
 /** Re-render whenever the model (or one of the given parts of it) changes. */
 export function useModel(model: SrcStageModel, kinds?: ChangeKind[]): number {
@@ -25,6 +26,12 @@ export interface ISectionProps {
   title: string;
   /** Short state shown next to the title (e.g. "2 active"). */
   badge?: React.ReactNode;
+  /**
+   * Show the badge while the section is open too (default). False for a
+   * badge that only repeats what the open body shows: it then sums the
+   * section up when collapsed, where the tools leave it room.
+   */
+  badgeWhenOpen?: boolean;
   /** Buttons on the right of the header. */
   tools?: React.ReactNode;
   defaultOpen?: boolean;
@@ -54,9 +61,18 @@ export function Section(props: ISectionProps): JSX.Element {
             {open ? '▾' : '▸'}
           </span>
           <span className="jp-SrcStage-sectionTitle">{props.title}</span>
-          {props.badge !== undefined && props.badge !== null && (
-            <span className="jp-SrcStage-sectionBadge">{props.badge}</span>
-          )}
+          {props.badge !== undefined &&
+            props.badge !== null &&
+            (!open || props.badgeWhenOpen !== false) && (
+              <span
+                className="jp-SrcStage-sectionBadge"
+                title={
+                  typeof props.badge === 'string' ? props.badge : undefined
+                }
+              >
+                {props.badge}
+              </span>
+            )}
         </button>
         {open && props.tools && (
           <div className="jp-SrcStage-sectionTools">{props.tools}</div>
@@ -205,31 +221,161 @@ export function useAction(): [
   return [error, run, () => setError(null)];
 }
 
-/**
- * A name cut in the middle when too long, so the distinctive end stays
- * visible (`obs_2026_00…0042.ms.tar`); the full text is the tooltip.
- */
-export function MiddleText(props: {
+/** An error that only says nobody is signed in to SRCNet (yet). */
+export function isNotSignedIn(
+  error: SrcStageError | null | undefined
+): boolean {
+  return error?.code === 'not_signed_in';
+}
+
+// One canvas to measure text with, and one observer for all middle-cut texts.
+let measureContext: CanvasRenderingContext2D | null | undefined;
+const resizeCallbacks = new WeakMap<Element, () => void>();
+let resizeObserver: ResizeObserver | null | undefined;
+
+function textMeasurer(el: Element): ((s: string) => number) | null {
+  if (measureContext === undefined) {
+    measureContext = null;
+    try {
+      measureContext = document.createElement('canvas').getContext('2d');
+    } catch {
+      measureContext = null;
+    }
+  }
+  const ctx = measureContext;
+  if (!ctx) {
+    return null;
+  }
+  const style = window.getComputedStyle(el);
+  const font =
+    style.font ||
+    `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  return (s: string) => {
+    ctx.font = font;
+    return ctx.measureText(s).width;
+  };
+}
+
+function observeResize(el: Element, callback: () => void): () => void {
+  if (resizeObserver === undefined) {
+    resizeObserver =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(entries => {
+            for (const entry of entries) {
+              resizeCallbacks.get(entry.target)?.();
+            }
+          });
+  }
+  if (!resizeObserver) {
+    return () => undefined;
+  }
+  resizeCallbacks.set(el, callback);
+  resizeObserver.observe(el);
+  return () => {
+    resizeCallbacks.delete(el);
+    resizeObserver?.unobserve(el);
+  };
+}
+
+export interface IMiddleTextProps {
   text: string;
-  tail?: number;
+  /** The tooltip; the text itself by default (e.g. the full DID for a name). */
+  title?: string;
+  /** A leading part shown dimmed, e.g. the namespace of a DID (`ska-mid:`). */
+  dimPrefix?: string;
+  /** How much of what is kept comes from the end (0..1). */
+  tailShare?: number;
   className?: string;
-}): JSX.Element {
-  const tail = props.tail ?? 12;
-  const { text } = props;
-  const cut = text.length > tail + 4;
+}
+
+/**
+ * A one-line text cut in the middle to fit its box, so that the distinctive
+ * end stays visible (`obs-2…0001.vis-03.csv`); the full text is the tooltip
+ * and what screen readers read. The box takes the free width of its line
+ * (a flex item growing from 0, or a block).
+ */
+export function MiddleText(props: IMiddleTextProps): JSX.Element {
+  const { text, dimPrefix, tailShare } = props;
+  const ref = React.useRef<HTMLSpanElement>(null);
+  const [cut, setCut] = React.useState<IMiddleCut>({
+    head: text,
+    tail: '',
+    cut: false
+  });
+
+  const fit = React.useCallback(() => {
+    const el = ref.current;
+    if (!el) {
+      return;
+    }
+    const width = el.getBoundingClientRect().width;
+    const measure = width > 0 ? textMeasurer(el) : null;
+    const next = measure
+      ? middleCut(text, s => measure(s) <= width - 1, tailShare)
+      : { head: text, tail: '', cut: false };
+    setCut(prev =>
+      prev.head === next.head &&
+      prev.tail === next.tail &&
+      prev.cut === next.cut
+        ? prev
+        : next
+    );
+  }, [text, tailShare]);
+
+  React.useLayoutEffect(() => {
+    fit();
+  }, [fit]);
+
+  React.useEffect(() => {
+    const el = ref.current;
+    return el ? observeResize(el, fit) : undefined;
+  }, [fit]);
+
+  const headDim = dimPrefix
+    ? cut.head.slice(0, Math.min(dimPrefix.length, cut.head.length))
+    : '';
+  const headRest = cut.head.slice(headDim.length);
   return (
     <span
+      ref={ref}
       className={`jp-SrcStage-middle${props.className ? ` ${props.className}` : ''}`}
-      title={text}
+      title={props.title ?? text}
     >
-      <span className="jp-SrcStage-middleHead">
-        {cut ? text.slice(0, text.length - tail) : text}
+      <span aria-hidden="true">
+        {headDim && <span className="jp-SrcStage-dim">{headDim}</span>}
+        {headRest}
+        {cut.cut && <span className="jp-SrcStage-middleCut">{ELLIPSIS}</span>}
+        {cut.tail}
       </span>
-      {cut && (
-        <span className="jp-SrcStage-middleTail">
-          {text.slice(text.length - tail)}
-        </span>
-      )}
+      <span className="jp-SrcStage-srOnly">{text}</span>
     </span>
+  );
+}
+
+/** A path (or DID) that may break after `/` (or the given separators), not mid-word. */
+export function BreakableText(props: {
+  text: string;
+  separators?: string;
+}): JSX.Element {
+  const parts = breakParts(props.text, props.separators);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <React.Fragment key={i}>
+          {i > 0 && <wbr />}
+          <span className="jp-SrcStage-breakPart">{part}</span>
+        </React.Fragment>
+      ))}
+    </>
+  );
+}
+
+/** A job id shortened to 8 characters; the whole id is the tooltip. */
+export function ShortId(props: { id: string }): JSX.Element {
+  return (
+    <code className="jp-SrcStage-shortId" title={props.id}>
+      {shortId(props.id)}
+    </code>
   );
 }
