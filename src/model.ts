@@ -245,24 +245,22 @@ export class SrcStageModel implements IDisposable {
 
   /** Start the device flow: the session turns `pending` with a user code. */
   async signIn(): Promise<void> {
-    const before = this._session?.state;
-    await this._busy('signin', async () => {
-      try {
-        this._setSession(await this.api.startDeviceFlow());
-        this._sessionError = null;
-      } catch (e) {
-        this._sessionError = toSrcStageError(e);
-      }
-      this._emit('session');
-    });
-    this._afterSessionChange(before);
+    await this._changeSession('signin', () => this.api.startDeviceFlow());
   }
 
+  /** Sign out (also cancels a pending device sign-in). */
   async signOut(): Promise<void> {
+    await this._changeSession('signout', () => this.api.signOut());
+  }
+
+  private async _changeSession(
+    action: 'signin' | 'signout',
+    call: () => Promise<ISession>
+  ): Promise<void> {
     const before = this._session?.state;
-    await this._busy('signout', async () => {
+    await this._busy(action, async () => {
       try {
-        this._setSession(await this.api.signOut());
+        this._setSession(await call());
         this._sessionError = null;
       } catch (e) {
         this._sessionError = toSrcStageError(e);
