@@ -57,6 +57,7 @@ from srcstage_jlab.errors import SrcStageError  # noqa: E402
 from srcstage_jlab.sandbox.config import SandboxConfig  # noqa: E402
 from srcstage_jlab.service import StagingService  # noqa: E402
 from tests.sandbox.helpers import Control  # noqa: E402
+from tests.sandbox_plugin import start_sandbox, stop_sandbox  # noqa: E402
 from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config  # noqa: E402
 
 SCALE_FILES = 10_000
@@ -75,47 +76,6 @@ def say(text: str = "") -> None:
 
 
 # --- the sandbox ----------------------------------------------------------------------
-
-
-def start_sandbox(workdir: Path, timeout: float = 300) -> SimpleNamespace:
-    """`python -m srcstage_jlab.sandbox run` in its own process group; its ready file as attributes."""
-    import subprocess
-
-    state_dir, ready_file, log_path = workdir / "sandbox", workdir / "sandbox-ready.json", workdir / "sandbox.log"
-    env = dict(os.environ, TMPDIR=str(workdir))  # Rucio client token caches stay in the temp dir
-    t0 = time.monotonic()
-    with open(log_path, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "srcstage_jlab.sandbox", "run", "--state-dir", str(state_dir),
-             "--ready-file", str(ready_file), "--tape-delay", str(TAPE_DELAY_S), "--token-lifetime", "3600",
-             "--scale-files", str(SCALE_FILES)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, process_group=0, env=env, cwd=workdir,
-        )
-    while not ready_file.exists():
-        if proc.poll() is not None or time.monotonic() - t0 > timeout:
-            stop_sandbox(SimpleNamespace(process=proc))
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"the sandbox did not become ready (code {proc.returncode}); log tail:\n{tail}")
-        time.sleep(0.2)
-    ready = json.loads(ready_file.read_text())
-    return SimpleNamespace(**ready, process=proc, log_path=log_path, wall_start_s=time.monotonic() - t0,
-                           config=SandboxConfig(state_dir=state_dir))
-
-
-def stop_sandbox(sb: SimpleNamespace, timeout: float = 60) -> None:
-    """SIGTERM to the sandbox's PID (it stops its children), SIGKILL to its process group if it hangs."""
-    import subprocess
-
-    proc = sb.process
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        say(f"sandbox pid {proc.pid} did not stop in {timeout:.0f} s: SIGKILL to its process group")
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def attach_sandbox(ready_path: Path) -> SimpleNamespace:
@@ -596,7 +556,8 @@ def main() -> int:
             say(f"using the sandbox of {args.sandbox_ready}")
         else:
             say(f"starting the sandbox ({SCALE_FILES:,} scale files, tape delay {TAPE_DELAY_S} s) in {workdir} ...")
-            sb = start_sandbox(workdir)
+            sb = start_sandbox(workdir / "sandbox", "--scale-files", str(SCALE_FILES),
+                               tape_delay=TAPE_DELAY_S, timeout=300)
             say(f"sandbox ready in {sb.wall_start_s:.1f} s (its own count {sb.started_in_s} s; steps {sb.timings_s})")
         control = Control(sb.control_url)
         p1: dict = {}

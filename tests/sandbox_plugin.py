@@ -92,7 +92,8 @@ def start_sandbox(state_dir: Path, *extra_args: str, tape_delay: float = 2, time
     _say(f"sandbox started in {time.monotonic() - t0:.1f} s (its own count: {ready['started_in_s']} s, "
          f"steps {ready.get('timings_s')})")
     config = SandboxConfig(state_dir=state_dir, tape_delay_s=ready.get("tape_delay_s", tape_delay))
-    return SimpleNamespace(**ready, config=config, log_path=log_path, ready_file=ready_file, process=proc)
+    return SimpleNamespace(**ready, config=config, log_path=log_path, ready_file=ready_file, process=proc,
+                           wall_start_s=time.monotonic() - t0)
 
 
 def stop_sandbox(sb: SimpleNamespace, timeout: float = 60.0) -> list[int]:
