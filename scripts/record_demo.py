@@ -37,8 +37,7 @@ class DemoShots(Shots):
 
 async def record(cdp_url: str, server, out: DemoShots) -> dict:
     async with walkthrough.open_page(cdp_url) as page:
-        return await walkthrough.sidebar_flow(page, server, out, collection="obs-2026-0001 first look",
-                                              lifetime_days=1)
+        return await walkthrough.sidebar_flow(page, server, out, collection="obs-2026-0001 first look", lifetime_days=1)
 
 
 def main() -> int:

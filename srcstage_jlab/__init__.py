@@ -20,7 +20,7 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0.dev0"
 
-from .client import *  # noqa: F401,F403  (the public Python API)
+from .client import *  # noqa: F403  (the public Python API)
 from .client import __all__ as _client_all
 
 

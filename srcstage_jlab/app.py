@@ -26,64 +26,115 @@ class SrcStage(ExtensionApp):
     load_other_extensions = True
 
     # --- SRCNet services ---
-    auth_api_url = Unicode(SRCNET.format(service="authn"), config=True,
-                           help="Base URL of the SRCNet Auth API (with its /api/v1 prefix).")
-    site_capabilities_api_url = Unicode(SRCNET.format(service="site-capabilities"), config=True,
-                                        help="Base URL of the SRCNet Site Capabilities API.")
-    data_management_api_url = Unicode(SRCNET.format(service="data-management"), config=True,
-                                      help="Base URL of the SRCNet Data Management API.")
-    dm_routes = Dict(config=True, help=(
-        "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
-        "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
-        "create_collection, read_collection, stage, stage_status, rules."))
+    auth_api_url = Unicode(
+        SRCNET.format(service="authn"), config=True, help="Base URL of the SRCNet Auth API (with its /api/v1 prefix)."
+    )
+    site_capabilities_api_url = Unicode(
+        SRCNET.format(service="site-capabilities"), config=True, help="Base URL of the SRCNet Site Capabilities API."
+    )
+    data_management_api_url = Unicode(
+        SRCNET.format(service="data-management"), config=True, help="Base URL of the SRCNet Data Management API."
+    )
+    dm_routes = Dict(
+        config=True,
+        help=(
+            "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
+            "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
+            "create_collection, read_collection, stage, stage_status, rules."
+        ),
+    )
     request_timeout = Float(15.0, config=True, help="Seconds to wait for any one SRCNet answer.")
-    bulk_request_timeout = Float(300.0, config=True, help=(
-        "Seconds to wait for DM calls whose work grows with the collection: creating and reading a "
-        "collection DID, locating its replicas, listing a namespace, requesting staging."))
+    bulk_request_timeout = Float(
+        300.0,
+        config=True,
+        help=(
+            "Seconds to wait for DM calls whose work grows with the collection: creating and reading a "
+            "collection DID, locating its replicas, listing a namespace, requesting staging."
+        ),
+    )
     retries = Int(3, config=True, help="Retries of idempotent SRCNet calls after a time-out or a 5xx answer.")
 
     # --- the user's first token ---
-    access_token_env = Unicode("ACCESS_TOKEN", config=True, help=(
-        "Environment variable holding the user's SRCNet access token. Read at start and whenever it "
-        "reappears, then removed from the environment so kernels never inherit it. Empty: not used."))
-    refresh_token_env = Unicode("REFRESH_TOKEN", config=True,
-                                help="Environment variable holding the matching refresh token.")
-    token_file = Unicode("", config=True, help=(
-        "File holding the user's SRCNet token: JSON {'access_token', 'refresh_token'} or the access token "
-        "alone. Re-read whenever it changes (e.g. a JupyterHub refreshing it). Empty: not used."))
-    device_flow = Bool(True, config=True,
-                       help="Let users sign in from the sidebar with the Auth API's device flow.")
-    token_refresh_margin = Float(60.0, config=True, help=(
-        "Refresh or re-exchange a token when fewer than this many seconds of its life are left."))
+    access_token_env = Unicode(
+        "ACCESS_TOKEN",
+        config=True,
+        help=(
+            "Environment variable holding the user's SRCNet access token. Read at start and whenever it "
+            "reappears, then removed from the environment so kernels never inherit it. Empty: not used."
+        ),
+    )
+    refresh_token_env = Unicode(
+        "REFRESH_TOKEN", config=True, help="Environment variable holding the matching refresh token."
+    )
+    token_file = Unicode(
+        "",
+        config=True,
+        help=(
+            "File holding the user's SRCNet token: JSON {'access_token', 'refresh_token'} or the access token "
+            "alone. Re-read whenever it changes (e.g. a JupyterHub refreshing it). Empty: not used."
+        ),
+    )
+    device_flow = Bool(True, config=True, help="Let users sign in from the sidebar with the Auth API's device flow.")
+    token_refresh_margin = Float(
+        60.0,
+        config=True,
+        help=("Refresh or re-exchange a token when fewer than this many seconds of its life are left."),
+    )
 
     # --- where data goes ---
-    destination_storage_area_id = Unicode("", config=True, help=(
-        "Site Capabilities storage area id to stage to. Empty: found from this hub's identity."))
-    destination_rse = Unicode("", config=True, help=(
-        "RSE name of the storage area to stage to (used when destination_storage_area_id is empty)."))
-    jupyterhub_service_id = Unicode("", config=True, help=(
-        "Site Capabilities id of the JupyterHub service this server belongs to."))
-    jupyterhub_host = Unicode("", config=True, help=(
-        "Host name of this JupyterHub as Site Capabilities lists it. Default: from JUPYTERHUB_PUBLIC_URL, "
-        "JUPYTERHUB_PUBLIC_HUB_URL or JUPYTERHUB_HOST."))
-    site_name = Unicode("", config=True, help=(
-        "Site Capabilities site name to take an active 'rse' area from when the hub is not listed."))
-    destination_cache_s = Float(300.0, config=True,
-                                help="Seconds a discovered destination is reused before asking again.")
-    mounts = Dict(config=True, help=(
-        "Where this server sees each storage area's files: {RSE name or area id: local directory}. "
-        "The directory corresponds to the area's root (storage base_path + area relative_path)."))
+    destination_storage_area_id = Unicode(
+        "", config=True, help=("Site Capabilities storage area id to stage to. Empty: found from this hub's identity.")
+    )
+    destination_rse = Unicode(
+        "",
+        config=True,
+        help=("RSE name of the storage area to stage to (used when destination_storage_area_id is empty)."),
+    )
+    jupyterhub_service_id = Unicode(
+        "", config=True, help=("Site Capabilities id of the JupyterHub service this server belongs to.")
+    )
+    jupyterhub_host = Unicode(
+        "",
+        config=True,
+        help=(
+            "Host name of this JupyterHub as Site Capabilities lists it. Default: from JUPYTERHUB_PUBLIC_URL, "
+            "JUPYTERHUB_PUBLIC_HUB_URL or JUPYTERHUB_HOST."
+        ),
+    )
+    site_name = Unicode(
+        "",
+        config=True,
+        help=("Site Capabilities site name to take an active 'rse' area from when the hub is not listed."),
+    )
+    destination_cache_s = Float(
+        300.0, config=True, help="Seconds a discovered destination is reused before asking again."
+    )
+    mounts = Dict(
+        config=True,
+        help=(
+            "Where this server sees each storage area's files: {RSE name or area id: local directory}. "
+            "The directory corresponds to the area's root (storage base_path + area relative_path)."
+        ),
+    )
 
     # --- policy and behaviour ---
-    default_lifetime = Unicode("7d", config=True,
-                               help="Lifetime of a staging request when the user gives none (e.g. '7d', '12h', seconds).")
-    max_lifetime = Unicode("30d", config=True, help=(
-        "Longest lifetime users may ask for. The DM API may allow less; its refusal is shown verbatim."))
-    collection_namespace = Unicode("", config=True, help=(
-        "Namespace for new collection DIDs. Empty: the user's own namespace from their IAM groups."))
+    default_lifetime = Unicode(
+        "7d", config=True, help="Lifetime of a staging request when the user gives none (e.g. '7d', '12h', seconds)."
+    )
+    max_lifetime = Unicode(
+        "30d",
+        config=True,
+        help=("Longest lifetime users may ask for. The DM API may allow less; its refusal is shown verbatim."),
+    )
+    collection_namespace = Unicode(
+        "",
+        config=True,
+        help=("Namespace for new collection DIDs. Empty: the user's own namespace from their IAM groups."),
+    )
     poll_interval = Float(2.0, config=True, help="Seconds between DM status calls for an active job, at first.")
-    max_poll_interval = Float(30.0, config=True,
-                              help="Longest wait between status calls while a job's state does not change.")
+    max_poll_interval = Float(
+        30.0, config=True, help="Longest wait between status calls while a job's state does not change."
+    )
     state_dir = Unicode(config=True, help="Directory where collections and tracked jobs are kept.")
 
     @default("state_dir")

@@ -53,30 +53,64 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 __all__ = [
     # connection
-    "connect", "get_client", "Client",
+    "connect",
+    "get_client",
+    "Client",
     # collections
-    "collections", "acollections", "collection", "acollection", "import_collection", "aimport_collection",
+    "collections",
+    "acollections",
+    "collection",
+    "acollection",
+    "import_collection",
+    "aimport_collection",
     "Collection",
     # jobs
-    "job", "ajob", "jobs", "ajobs", "Job", "JobStatus",
+    "job",
+    "ajob",
+    "jobs",
+    "ajobs",
+    "Job",
+    "JobStatus",
     # data and where it is
-    "path", "apath", "search", "asearch", "namespaces", "anamespaces", "destination", "adestination",
-    "DidInfo", "Destination", "Precheck",
+    "path",
+    "apath",
+    "search",
+    "asearch",
+    "namespaces",
+    "anamespaces",
+    "destination",
+    "adestination",
+    "DidInfo",
+    "Destination",
+    "Precheck",
     # who is signed in
-    "session", "asession", "sign_in", "asign_in", "Session",
+    "session",
+    "asession",
+    "sign_in",
+    "asign_in",
+    "Session",
     # errors
-    "SrcStageError", "NotSignedInError", "PolicyError", "NotFoundError", "ConflictError",
-    "InvalidInputError", "ServiceUnavailableError", "NotStagedError", "StagingFailed", "StagingTimeout",
+    "SrcStageError",
+    "NotSignedInError",
+    "PolicyError",
+    "NotFoundError",
+    "ConflictError",
+    "InvalidInputError",
+    "ServiceUnavailableError",
+    "NotStagedError",
+    "StagingFailed",
+    "StagingTimeout",
     "ServerNotFoundError",
 ]
 
@@ -126,8 +160,16 @@ class SrcStageError(Exception):
     code = "error"
     hint = ""
 
-    def __init__(self, message: str, detail: Any = None, *, code: str | None = None,
-                 status: int | None = None, service: str | None = None, payload: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        detail: Any = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        service: str | None = None,
+        payload: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.detail = detail
@@ -163,7 +205,7 @@ class PolicyError(SrcStageError):
     code = "forbidden"
 
     @property
-    def precheck(self) -> "Precheck | None":
+    def precheck(self) -> Precheck | None:
         data = self.payload.get("precheck")
         return Precheck(data) if isinstance(data, dict) else None
 
@@ -199,22 +241,22 @@ class NotStagedError(SrcStageError):
     """
 
     code = "not_staged"
-    job: "Job | None" = None
+    job: Job | None = None
 
 
 class StagingFailed(SrcStageError):
     """A staging job ended in failure. ``job`` and ``job_status`` describe it; ``detail`` is SRCNet's text."""
 
     code = "staging_failed"
-    job: "Job | None" = None
-    job_status: "JobStatus | None" = None
+    job: Job | None = None
+    job_status: JobStatus | None = None
 
 
 class StagingTimeout(SrcStageError, TimeoutError):
     """``job.wait(timeout=...)`` gave up before the job finished (the job itself goes on)."""
 
     code = "timeout"
-    job: "Job | None" = None
+    job: Job | None = None
 
 
 class ServerNotFoundError(SrcStageError):
@@ -240,8 +282,12 @@ CODE_TO_ERROR: dict[str, type[SrcStageError]] = {
 }
 # Only for answers without a known `code` (not from the extension's error helper).
 _STATUS_TO_ERROR: dict[int, type[SrcStageError]] = {
-    400: InvalidInputError, 401: NotSignedInError, 403: PolicyError, 404: NotFoundError,
-    409: ConflictError, 422: InvalidInputError,
+    400: InvalidInputError,
+    401: NotSignedInError,
+    403: PolicyError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: InvalidInputError,
 }
 
 
@@ -253,10 +299,15 @@ def error_from_payload(status: int | None, payload: Any) -> SrcStageError:
     message = payload.get("message") or payload.get("reason") or f"The server answered HTTP {status}."
     cls = CODE_TO_ERROR.get(code) if isinstance(code, str) else None
     if cls is None:
-        cls = (ServiceUnavailableError if status and status >= 500
-               else _STATUS_TO_ERROR.get(status or 0, SrcStageError))
-    return cls(str(message), payload.get("detail"), code=code if isinstance(code, str) else None,
-               status=status, service=payload.get("service"), payload=payload)
+        cls = ServiceUnavailableError if status and status >= 500 else _STATUS_TO_ERROR.get(status or 0, SrcStageError)
+    return cls(
+        str(message),
+        payload.get("detail"),
+        code=code if isinstance(code, str) else None,
+        status=status,
+        service=payload.get("service"),
+        payload=payload,
+    )
 
 
 def _error_from_response(response: httpx.Response) -> SrcStageError:
@@ -270,11 +321,15 @@ def _error_from_response(response: httpx.Response) -> SrcStageError:
         # Jupyter's own authentication, not SRCNet policy.
         return ServerNotFoundError(
             f"The Jupyter server refused this kernel's token (HTTP {response.status_code} for {url}).",
-            status=response.status_code, payload=payload if isinstance(payload, dict) else None)
+            status=response.status_code,
+            payload=payload if isinstance(payload, dict) else None,
+        )
     if not ours and response.status_code == 404:
         return ServerNotFoundError(
             f"{url} does not exist: the srcstage extension is not enabled on that Jupyter server "
-            "(or the URL is not a Jupyter server's base URL).", status=404)
+            "(or the URL is not a Jupyter server's base URL).",
+            status=404,
+        )
     return error_from_payload(response.status_code, payload)
 
 
@@ -302,8 +357,8 @@ def normalize_lifetime(lifetime: Any) -> int | str | None:
         return text
     else:
         raise InvalidInputError(
-            f"A lifetime is a number of seconds, a string such as '7d', or a timedelta, "
-            f"not {type(lifetime).__name__}.")
+            f"A lifetime is a number of seconds, a string such as '7d', or a timedelta, not {type(lifetime).__name__}."
+        )
     if seconds != seconds or seconds < 1:  # NaN, zero, negative
         raise InvalidInputError("A lifetime must be at least one second.")
     return int(round(seconds))
@@ -340,7 +395,8 @@ def normalize_dids(*values: Any) -> list[str]:
 
     def walk(value: Any) -> None:
         if isinstance(value, (list, tuple, set, frozenset)) or (
-                hasattr(value, "__iter__") and not isinstance(value, (str, bytes, dict, DidInfo))):
+            hasattr(value, "__iter__") and not isinstance(value, (str, bytes, dict, DidInfo))
+        ):
             for item in value:
                 walk(item)
         else:
@@ -454,8 +510,10 @@ class Destination:
         self.explanation = data.get("explanation")
 
     def __repr__(self) -> str:
-        return (f"<Destination {self.rse} at {self.site}, mounted at {self.mount or '(not mounted here)'}; "
-                f"found by {self.found_by}>")
+        return (
+            f"<Destination {self.rse} at {self.site}, mounted at {self.mount or '(not mounted here)'}; "
+            f"found by {self.found_by}>"
+        )
 
 
 class Session:
@@ -517,9 +575,11 @@ class Precheck:
         if self.bytes is not None:
             what.append(human_bytes(self.bytes))
         where = self.destination.name if self.destination else "(no destination)"
-        head = (f"Precheck {'OK' if self.ok else 'NOT OK'}: stage {', '.join(what) or 'the collection'}"
-                f"{' of ' + self.did if self.did else ''} to {where} for {human_seconds(self.lifetime_s)}"
-                f"{' (until ' + self.expires_at + ')' if self.expires_at else ''}")
+        head = (
+            f"Precheck {'OK' if self.ok else 'NOT OK'}: stage {', '.join(what) or 'the collection'}"
+            f"{' of ' + self.did if self.did else ''} to {where} for {human_seconds(self.lifetime_s)}"
+            f"{' (until ' + self.expires_at + ')' if self.expires_at else ''}"
+        )
         lines = [head]
         if self.already_at_destination and self.already_at_destination.get("files"):
             lines.append(f"  already there: {self.already_at_destination['files']} file(s)")
@@ -590,8 +650,10 @@ def format_progress(status: JobStatus, width: int = 24) -> str:
         parts.append("[" + "#" * filled + "-" * (width - filled) + "]")
     parts.append(f"{int(fraction * 100):3d}%" if fraction is not None else "  ?%")
     if status.files_total is not None or status.files_done is not None:
-        parts.append(f"{status.files_done if status.files_done is not None else '?'}/"
-                     f"{status.files_total if status.files_total is not None else '?'} files")
+        parts.append(
+            f"{status.files_done if status.files_done is not None else '?'}/"
+            f"{status.files_total if status.files_total is not None else '?'} files"
+        )
     if status.bytes_total is not None:
         parts.append(f"{human_bytes(status.bytes_done or 0)}/{human_bytes(status.bytes_total)}")
     state = status.state or "(no state)"
@@ -743,8 +805,16 @@ class Client:
     ``Authorization: token ...`` and never shown.
     """
 
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 verify: Any = True, uds: str | None = None, found_by: str = "connect()"):
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: Any = True,
+        uds: str | None = None,
+        found_by: str = "connect()",
+    ):
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise InvalidInputError(f"{url!r} is not a Jupyter server URL such as 'http://127.0.0.1:8888/'.")
         self.url = url if url.endswith("/") else url + "/"
@@ -755,8 +825,9 @@ class Client:
         self._uds = uds
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
-        self._ahttp: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = \
+        self._ahttp: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
+        )
         self._config: dict | None = None
 
     def __repr__(self) -> str:
@@ -774,8 +845,13 @@ class Client:
         with self._lock:
             if self._http is None:
                 transport = httpx.HTTPTransport(uds=self._uds) if self._uds else None
-                self._http = httpx.Client(headers=self._headers(), timeout=self.timeout,
-                                          verify=self._verify, transport=transport, trust_env=False)
+                self._http = httpx.Client(
+                    headers=self._headers(),
+                    timeout=self.timeout,
+                    verify=self._verify,
+                    transport=transport,
+                    trust_env=False,
+                )
             return self._http
 
     def _async_http(self) -> httpx.AsyncClient:
@@ -783,8 +859,9 @@ class Client:
         client = self._ahttp.get(loop)
         if client is None:
             transport = httpx.AsyncHTTPTransport(uds=self._uds) if self._uds else None
-            client = httpx.AsyncClient(headers=self._headers(), timeout=self.timeout, verify=self._verify,
-                                       transport=transport, trust_env=False)
+            client = httpx.AsyncClient(
+                headers=self._headers(), timeout=self.timeout, verify=self._verify, transport=transport, trust_env=False
+            )
             self._ahttp[loop] = client
         return client
 
@@ -811,10 +888,11 @@ class Client:
     def _transport_error(self, err: Exception) -> SrcStageError:
         if isinstance(err, httpx.TimeoutException):
             return ServiceUnavailableError(
-                f"The Jupyter server at {self.url} did not answer in time ({type(err).__name__}).",
-                code="unavailable")
-        return ServerNotFoundError(f"Could not reach the Jupyter server at {self.url} "
-                                   f"(found by {self.found_by}): {err}")
+                f"The Jupyter server at {self.url} did not answer in time ({type(err).__name__}).", code="unavailable"
+            )
+        return ServerNotFoundError(
+            f"Could not reach the Jupyter server at {self.url} (found by {self.found_by}): {err}"
+        )
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
@@ -826,7 +904,8 @@ class Client:
             except ValueError:
                 raise ServerNotFoundError(
                     f"{response.request.url} did not answer JSON: is this the srcstage extension?",
-                    status=response.status_code) from None
+                    status=response.status_code,
+                ) from None
         raise _error_from_response(response)
 
     def _send(self, req: _Req) -> Any:
@@ -950,8 +1029,10 @@ class Client:
             if stage is None or stage is False:
                 raise
             err.job = yield from self._g_stage_for_path(text, None if stage is True else stage)
-            err.message += (f"\nStaging started for you: job {err.job.id} "
-                            f"(wait with srcstage.job('{err.job.id}').wait(), then call srcstage.path again).")
+            err.message += (
+                f"\nStaging started for you: job {err.job.id} "
+                f"(wait with srcstage.job('{err.job.id}').wait(), then call srcstage.path again)."
+            )
             raise err
         paths = [p["path"] for p in data.get("paths") or []]
         items = data.get("paths") or []
@@ -971,8 +1052,11 @@ class Client:
     def _g_search(self, namespace: str, name: str, type: str, limit: int) -> _Op:
         if not isinstance(namespace, str) or not namespace.strip():
             raise InvalidInputError("Choose a namespace to search in, e.g. srcstage.search('ska-mid').")
-        data = yield _Req("GET", "dids", params={"namespace": namespace.strip(), "name": name or "*",
-                                                 "type": type or "all", "limit": limit})
+        data = yield _Req(
+            "GET",
+            "dids",
+            params={"namespace": namespace.strip(), "name": name or "*", "type": type or "all", "limit": limit},
+        )
         result = SearchResult(DidInfo(i) for i in data.get("items") or [])
         result.truncated = bool(data.get("truncated"))
         result.limit = data.get("limit")
@@ -998,8 +1082,11 @@ class Client:
         started = Session((yield _Req("POST", "session/device")))
         device = started.device or {}
         url = device.get("verification_uri_complete") or device.get("verification_uri")
-        print(f"To sign in to SRCNet, open {url} and enter the code {device.get('user_code')}.",
-              file=out or sys.stdout, flush=True)
+        print(
+            f"To sign in to SRCNet, open {url} and enter the code {device.get('user_code')}.",
+            file=out or sys.stdout,
+            flush=True,
+        )
         if not wait:
             return started
         deadline = time.monotonic() + timeout
@@ -1009,51 +1096,52 @@ class Client:
             if current.signed_in:
                 return current
             if current.state in ("signed_out", "error"):
-                raise NotSignedInError("The SRCNet sign-in did not complete"
-                                       + (f": {current.error.message}" if current.error else "."),
-                                       current.error.detail if current.error else None)
+                raise NotSignedInError(
+                    "The SRCNet sign-in did not complete" + (f": {current.error.message}" if current.error else "."),
+                    current.error.detail if current.error else None,
+                )
         raise NotSignedInError(f"No SRCNet sign-in was approved within {timeout:.0f} s.")
 
     # --- public: the same as the module functions ----------------------------------
 
-    def collections(self) -> list["Collection"]:
+    def collections(self) -> list[Collection]:
         """Your collections, oldest first (the same as the sidebar's)."""
         return self._run(self._g_collections())
 
-    async def acollections(self) -> list["Collection"]:
+    async def acollections(self) -> list[Collection]:
         """Async :meth:`collections`."""
         return await self._arun(self._g_collections())
 
-    def collection(self, name: str, *, create: bool = True) -> "Collection":
+    def collection(self, name: str, *, create: bool = True) -> Collection:
         """The collection called ``name``: opened if it exists, else created (``create=False``: NotFoundError)."""
         return self._run(self._g_collection(name, create))
 
-    async def acollection(self, name: str, *, create: bool = True) -> "Collection":
+    async def acollection(self, name: str, *, create: bool = True) -> Collection:
         """Async :meth:`collection`."""
         return await self._arun(self._g_collection(name, create))
 
-    def import_collection(self, doc_or_path: Any) -> "Collection":
+    def import_collection(self, doc_or_path: Any) -> Collection:
         """Import a collection exported with ``Collection.export()``: the dict, its JSON text or a file path.
         Importing a name that exists keeps both (``name (2)``)."""
         return self._run(self._g_import(doc_or_path))
 
-    async def aimport_collection(self, doc_or_path: Any) -> "Collection":
+    async def aimport_collection(self, doc_or_path: Any) -> Collection:
         """Async :meth:`import_collection`."""
         return await self._arun(self._g_import(doc_or_path))
 
-    def job(self, job_id: str) -> "Job":
+    def job(self, job_id: str) -> Job:
         """The staging job with this id (as tracked by this server)."""
         return self._run(self._g_job(job_id))
 
-    async def ajob(self, job_id: str) -> "Job":
+    async def ajob(self, job_id: str) -> Job:
         """Async :meth:`job`."""
         return await self._arun(self._g_job(job_id))
 
-    def jobs(self) -> list["Job"]:
+    def jobs(self) -> list[Job]:
         """Staging jobs tracked by this server, newest first."""
         return self._run(self._g_jobs())
 
-    async def ajobs(self) -> list["Job"]:
+    async def ajobs(self) -> list[Job]:
         """Async :meth:`jobs`."""
         return await self._arun(self._g_jobs())
 
@@ -1069,8 +1157,7 @@ class Client:
         """See :func:`search`."""
         return self._run(self._g_search(namespace, name, type, limit))
 
-    async def asearch(self, namespace: str, name: str = "*", type: str = "all",
-                      limit: int = 1000) -> SearchResult:
+    async def asearch(self, namespace: str, name: str = "*", type: str = "all", limit: int = 1000) -> SearchResult:
         """Async :meth:`search`."""
         return await self._arun(self._g_search(namespace, name, type, limit))
 
@@ -1149,7 +1236,7 @@ class Collection:
         self._client = client
         self._apply(data)
 
-    def _apply(self, data: dict) -> "Collection":
+    def _apply(self, data: dict) -> Collection:
         self.raw = data
         self.id: str = data["id"]
         self.name: str = data.get("name", "")
@@ -1231,8 +1318,12 @@ class Collection:
 
     def _g_stage(self, lifetime: Any) -> _Op:
         body = {"lifetime": normalize_lifetime(lifetime)}
-        data = yield _Req("POST", self._path("/stage"), body={k: v for k, v in body.items() if v is not None},
-                          timeout=max(self._client.timeout, 300))
+        data = yield _Req(
+            "POST",
+            self._path("/stage"),
+            body={k: v for k, v in body.items() if v is not None},
+            timeout=max(self._client.timeout, 300),
+        )
         job = Job(self._client, data)
         yield from self._g_refresh()  # submitting changed it
         return job
@@ -1244,22 +1335,24 @@ class Collection:
         if not self.submitted_did:
             yield from self._g_refresh()
         if not self.submitted_did:
-            raise NotStagedError(f"The collection '{self.name}' was never staged: "
-                                 f"stage it first, e.g. srcstage.collection('{self.name}').stage(lifetime='7d').")
+            raise NotStagedError(
+                f"The collection '{self.name}' was never staged: "
+                f"stage it first, e.g. srcstage.collection('{self.name}').stage(lifetime='7d')."
+            )
         result = yield from self._client._g_path(self.submitted_did, None)
         return [result] if isinstance(result, str) else result
 
     # --- blocking and async forms --------------------------------------------------------
 
-    def refresh(self) -> "Collection":
+    def refresh(self) -> Collection:
         """Read the collection again from the server (e.g. after changes in the sidebar); returns it."""
         return self._client._run(self._g_refresh())
 
-    async def arefresh(self) -> "Collection":
+    async def arefresh(self) -> Collection:
         """Async :meth:`refresh`."""
         return await self._client._arun(self._g_refresh())
 
-    def add(self, *dids: Any) -> "Collection":
+    def add(self, *dids: Any) -> Collection:
         """Add DIDs (``"ns:name"`` strings, lists of them, or :class:`DidInfo`); duplicates are ignored.
 
         Returns the collection, so calls chain: ``c.add("ska-mid:a").stage(lifetime="1d")``.
@@ -1270,26 +1363,26 @@ class Collection:
             raise InvalidInputError("Give at least one DID to add, e.g. c.add('ska-mid:obs-2026-0001').")
         return self._client._run(self._g_patch(add=todo))
 
-    async def aadd(self, *dids: Any) -> "Collection":
+    async def aadd(self, *dids: Any) -> Collection:
         """Async :meth:`add`."""
         todo = normalize_dids(*dids)
         if not todo:
             raise InvalidInputError("Give at least one DID to add, e.g. await c.aadd('ska-mid:obs-2026-0001').")
         return await self._client._arun(self._g_patch(add=todo))
 
-    def remove(self, *dids: Any) -> "Collection":
+    def remove(self, *dids: Any) -> Collection:
         """Remove DIDs from the collection (ones not in it are ignored); returns the collection."""
         return self._client._run(self._g_patch(remove=normalize_dids(*dids)))
 
-    async def aremove(self, *dids: Any) -> "Collection":
+    async def aremove(self, *dids: Any) -> Collection:
         """Async :meth:`remove`."""
         return await self._client._arun(self._g_patch(remove=normalize_dids(*dids)))
 
-    def rename(self, new_name: str) -> "Collection":
+    def rename(self, new_name: str) -> Collection:
         """Give the collection another name (unique among your collections); returns it."""
         return self._client._run(self._g_patch(name=new_name))
 
-    async def arename(self, new_name: str) -> "Collection":
+    async def arename(self, new_name: str) -> Collection:
         """Async :meth:`rename`."""
         return await self._client._arun(self._g_patch(name=new_name))
 
@@ -1334,7 +1427,7 @@ class Collection:
         """Async :meth:`precheck`."""
         return await self._client._arun(self._g_precheck(lifetime))
 
-    def stage(self, lifetime: Any = None) -> "Job":
+    def stage(self, lifetime: Any = None) -> Job:
         """Stage the collection to the storage next to this server and return the :class:`Job`.
 
         Submits the collection's DID first if needed, then checks policy: a refusal raises
@@ -1344,15 +1437,15 @@ class Collection:
         """
         return self._client._run(self._g_stage(lifetime))
 
-    async def astage(self, lifetime: Any = None) -> "Job":
+    async def astage(self, lifetime: Any = None) -> Job:
         """Async :meth:`stage`."""
         return await self._client._arun(self._g_stage(lifetime))
 
-    def jobs(self) -> list["Job"]:
+    def jobs(self) -> list[Job]:
         """The staging jobs of this collection, newest first."""
         return self._client._run(self._g_jobs())
 
-    async def ajobs(self) -> list["Job"]:
+    async def ajobs(self) -> list[Job]:
         """Async :meth:`jobs`."""
         return await self._client._arun(self._g_jobs())
 
@@ -1384,7 +1477,7 @@ class Job:
         self._client = client
         self._apply(data)
 
-    def _apply(self, data: dict) -> "Job":
+    def _apply(self, data: dict) -> Job:
         self.raw = data
         self.id: str = data["id"]
         self.did: str | None = data.get("did")
@@ -1446,14 +1539,18 @@ class Job:
                         failed = StagingFailed(
                             f"Staging job {self.id} ({self.collection_name or self.did}) failed: "
                             f"state {status.state}" + (f". {error.message}" if error else "."),
-                            error.detail if error else None, status=None,
-                            service=error.service if error else None, payload=self.raw)
+                            error.detail if error else None,
+                            status=None,
+                            service=error.service if error else None,
+                            payload=self.raw,
+                        )
                         failed.job, failed.job_status = self, status
                         raise failed
                 if deadline is not None and time.monotonic() >= deadline:
                     timed_out = StagingTimeout(
                         f"Staging job {self.id} did not finish within {timeout:g} s (state "
-                        f"{self.state}); it goes on: wait again with srcstage.job('{self.id}').wait().")
+                        f"{self.state}); it goes on: wait again with srcstage.job('{self.id}').wait()."
+                    )
                     timed_out.job = self
                     raise timed_out
                 pause = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))
@@ -1469,8 +1566,7 @@ class Job:
         """Async :meth:`status`."""
         return await self._client._arun(self._g_status())
 
-    def wait(self, timeout: float | None = None, progress: Any = True,
-             poll_interval: float | None = None) -> JobStatus:
+    def wait(self, timeout: float | None = None, progress: Any = True, poll_interval: float | None = None) -> JobStatus:
         """Block until the job is completed, showing progress; return the final :class:`JobStatus`.
 
         Raises :class:`StagingFailed` when the job fails and :class:`StagingTimeout` (a
@@ -1481,8 +1577,9 @@ class Job:
         """
         return self._client._run(self._g_wait(timeout, progress, poll_interval))
 
-    async def await_done(self, timeout: float | None = None, progress: Any = True,
-                         poll_interval: float | None = None) -> JobStatus:
+    async def await_done(
+        self, timeout: float | None = None, progress: Any = True, poll_interval: float | None = None
+    ) -> JobStatus:
         """Async :meth:`wait` (named so because ``a`` + ``wait`` is the keyword ``await``)."""
         return await self._client._arun(self._g_wait(timeout, progress, poll_interval))
 
@@ -1517,8 +1614,9 @@ def _local_host(url: str) -> str:
 
 
 def _hub_ssl(env: dict) -> Any:
-    ca, cert, key = (env.get(k) for k in ("JUPYTERHUB_SSL_CLIENT_CA", "JUPYTERHUB_SSL_CERTFILE",
-                                            "JUPYTERHUB_SSL_KEYFILE"))
+    ca, cert, key = (
+        env.get(k) for k in ("JUPYTERHUB_SSL_CLIENT_CA", "JUPYTERHUB_SSL_CERTFILE", "JUPYTERHUB_SSL_KEYFILE")
+    )
     if not (ca or cert):
         return True
     context = ssl.create_default_context(cafile=ca or None)
@@ -1547,9 +1645,14 @@ def _runtime_client(info: dict, found_by: str, timeout: float) -> Client:
     return Client(url, info.get("token") or None, timeout=timeout, uds=uds, found_by=found_by)
 
 
-def discover(env: dict | None = None, *, runtime_dir: str | None = None, ppid: int | None = None,
-             probe: Callable[[str, str | None, str | None], bool] | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> Client:
+def discover(
+    env: dict | None = None,
+    *,
+    runtime_dir: str | None = None,
+    ppid: int | None = None,
+    probe: Callable[[str, str | None, str | None], bool] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Client:
     """Find the Jupyter server this code runs under (see the module docs for the order).
 
     Raises :class:`ServerNotFoundError` saying what was looked at and how to point to a server.
@@ -1563,8 +1666,13 @@ def discover(env: dict | None = None, *, runtime_dir: str | None = None, ppid: i
     hub_token = env.get("JUPYTERHUB_API_TOKEN") or env.get("JPY_API_TOKEN")
     service_url, prefix = env.get("JUPYTERHUB_SERVICE_URL", ""), env.get("JUPYTERHUB_SERVICE_PREFIX", "")
     if hub_token and service_url:
-        return Client(_local_host(service_url), hub_token, timeout=timeout, verify=_hub_ssl(env),
-                      found_by="$JUPYTERHUB_SERVICE_URL")
+        return Client(
+            _local_host(service_url),
+            hub_token,
+            timeout=timeout,
+            verify=_hub_ssl(env),
+            found_by="$JUPYTERHUB_SERVICE_URL",
+        )
 
     from jupyter_server.serverapp import list_running_servers
 
@@ -1578,14 +1686,20 @@ def discover(env: dict | None = None, *, runtime_dir: str | None = None, ppid: i
             client = _runtime_client(info, "$JUPYTERHUB_SERVICE_PREFIX and a runtime file", timeout)
             client.token = hub_token
             return client
-        return Client(f"http://127.0.0.1:8888{prefix}", hub_token, timeout=timeout, verify=_hub_ssl(env),
-                      found_by="$JUPYTERHUB_SERVICE_PREFIX (port 8888)")
+        return Client(
+            f"http://127.0.0.1:8888{prefix}",
+            hub_token,
+            timeout=timeout,
+            verify=_hub_ssl(env),
+            found_by="$JUPYTERHUB_SERVICE_PREFIX (port 8888)",
+        )
 
     parent = [s for s in servers if s.get("pid") == ppid]
     if parent:
         return _runtime_client(parent[0], "the runtime file of the server that started this kernel", timeout)
-    answering = [s for s in servers
-                 if probe(_runtime_client(s, "", timeout).url, s.get("token") or None, s.get("sock") or None)]
+    answering = [
+        s for s in servers if probe(_runtime_client(s, "", timeout).url, s.get("token") or None, s.get("sock") or None)
+    ]
     if len(answering) == 1:
         return _runtime_client(answering[0], "the only running server with srcstage", timeout)
 
@@ -1594,13 +1708,15 @@ def discover(env: dict | None = None, *, runtime_dir: str | None = None, ppid: i
     where = runtime_dir or jupyter_runtime_dir()
     if answering:
         listed = ", ".join(_runtime_client(s, "", timeout).url for s in answering)
-        raise ServerNotFoundError(f"Several Jupyter servers with srcstage run here ({listed}); "
-                                  "say which one to use.", code="server_not_found")
+        raise ServerNotFoundError(
+            f"Several Jupyter servers with srcstage run here ({listed}); say which one to use.", code="server_not_found"
+        )
     raise ServerNotFoundError(
         "Could not find the Jupyter server to talk to: "
         f"{ENV_URL} is not set, there are no JupyterHub variables, and of the {len(servers)} running "
         f"Jupyter server(s) in {where} none started this kernel or answers /srcstage/config.",
-        code="server_not_found")
+        code="server_not_found",
+    )
 
 
 _default: Client | None = None

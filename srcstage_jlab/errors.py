@@ -15,8 +15,15 @@ class SrcStageError(Exception):
     code = "error"
     status = 500
 
-    def __init__(self, message: str, detail: Any = None, *, service: str | None = None,
-                 status: int | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        detail: Any = None,
+        *,
+        service: str | None = None,
+        status: int | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.detail = detail
@@ -26,8 +33,7 @@ class SrcStageError(Exception):
         self.extra = extra or {}
 
     def to_json(self) -> dict:
-        body = {"message": self.message, "detail": self.detail, "code": self.code,
-                "service": self.service}
+        body = {"message": self.message, "detail": self.detail, "code": self.code, "service": self.service}
         body.update(self.extra)
         return body
 
@@ -92,6 +98,7 @@ def from_srcnet(service: str, status: int, detail: Any) -> SrcStageError:
         cls, template = _SRCNET_STATUS[status]
         return cls(template.format(service=title), detail, service=service)
     if status >= 500:
-        return Unavailable(f"{title} failed (HTTP {status}). Try again in a moment.", detail,
-                           service=service, status=502)
+        return Unavailable(
+            f"{title} failed (HTTP {status}). Try again in a moment.", detail, service=service, status=502
+        )
     return SrcStageError(f"{title} answered HTTP {status}.", detail, service=service, status=502)

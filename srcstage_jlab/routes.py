@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -26,16 +27,16 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
     """Turn any failure inside a handler method into the JSON error answer."""
 
     @functools.wraps(method)
-    async def wrapper(self: "SrcStageHandler", *args: Any, **kwargs: Any) -> None:
+    async def wrapper(self: SrcStageHandler, *args: Any, **kwargs: Any) -> None:
         try:
             await method(self, *args, **kwargs)
         except SrcStageError as err:
             self.fail(err)
         except Exception:
-            self.log.exception("srcstage: unexpected error in %s %s", self.request.method,
-                               self.request.path)
-            self.fail(SrcStageError("Something went wrong in the SRCNet staging extension; "
-                                    "the server log has the details."))
+            self.log.exception("srcstage: unexpected error in %s %s", self.request.method, self.request.path)
+            self.fail(
+                SrcStageError("Something went wrong in the SRCNet staging extension; the server log has the details.")
+            )
 
     return wrapper
 
@@ -65,8 +66,9 @@ class SrcStageHandler(APIHandler):
 
     def fail(self, err: SrcStageError) -> None:
         if err.status >= 500:
-            self.log.warning("srcstage: %s %s -> %s: %s", self.request.method, self.request.path,
-                             err.status, err.message)
+            self.log.warning(
+                "srcstage: %s %s -> %s: %s", self.request.method, self.request.path, err.status, err.message
+            )
         self.set_status(err.status)
         self.finish(json.dumps(err.to_json()))
 
@@ -122,9 +124,14 @@ class DidSearchHandler(SrcStageHandler):
             limit = int(self.get_query_argument("limit", "10000"))
         except ValueError:
             raise InvalidInput("The limit must be a whole number.") from None
-        self.reply(await self.service.search(
-            self.get_query_argument("namespace", ""), self.get_query_argument("name", "*"),
-            self.get_query_argument("type", "all"), limit))
+        self.reply(
+            await self.service.search(
+                self.get_query_argument("namespace", ""),
+                self.get_query_argument("name", "*"),
+                self.get_query_argument("type", "all"),
+                limit,
+            )
+        )
 
 
 class LocationsHandler(SrcStageHandler):
@@ -174,7 +181,8 @@ class CollectionHandler(SrcStageHandler):
     async def patch(self, collection_id: str) -> None:
         body = self.body()
         collection = await self.service.collections.update(
-            collection_id, name=body.get("name"), add=body.get("add") or [], remove=body.get("remove") or [])
+            collection_id, name=body.get("name"), add=body.get("add") or [], remove=body.get("remove") or []
+        )
         self.reply(collection.to_json())
 
     @tornado.web.authenticated

@@ -17,8 +17,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import (Conflict, InvalidInput, NoDestination, NotFound, NotStaged, PrecheckFailed,
-                     SrcStageError, Unavailable)
+from .errors import (
+    Conflict,
+    InvalidInput,
+    NoDestination,
+    NotFound,
+    NotStaged,
+    PrecheckFailed,
+    SrcStageError,
+    Unavailable,
+)
 from .srcnet import data_management, site_capabilities
 from .srcnet.auth import TokenBroker
 from .srcnet.data_management import DataManagement
@@ -64,25 +72,37 @@ class StagingService:
         self.settings = settings
         self.log = log
         timeout, retries = settings.request_timeout, settings.retries
-        self.auth_client = ServiceClient("auth", settings.auth_api_url, timeout=timeout,
-                                         retries=retries, log=log)
-        self.sc_client = ServiceClient("site-capabilities", settings.site_capabilities_api_url,
-                                       timeout=timeout, retries=retries, log=log)
-        self.dm_client = ServiceClient("data-management", settings.data_management_api_url,
-                                       timeout=timeout, retries=retries, log=log)
+        self.auth_client = ServiceClient("auth", settings.auth_api_url, timeout=timeout, retries=retries, log=log)
+        self.sc_client = ServiceClient(
+            "site-capabilities", settings.site_capabilities_api_url, timeout=timeout, retries=retries, log=log
+        )
+        self.dm_client = ServiceClient(
+            "data-management", settings.data_management_api_url, timeout=timeout, retries=retries, log=log
+        )
         self.broker = TokenBroker(
-            self.auth_client, access_env=settings.access_token_env, refresh_env=settings.refresh_token_env,
-            token_file=settings.token_file, margin_s=settings.token_refresh_margin,
-            device_flow=settings.device_flow, log=log,
+            self.auth_client,
+            access_env=settings.access_token_env,
+            refresh_env=settings.refresh_token_env,
+            token_file=settings.token_file,
+            margin_s=settings.token_refresh_margin,
+            device_flow=settings.device_flow,
+            log=log,
         )
         self.sc = SiteCapabilities(AuthorizedService(self.sc_client, site_capabilities.AUDIENCE, self.broker))
-        self.dm = DataManagement(AuthorizedService(self.dm_client, data_management.AUDIENCE, self.broker),
-                                 settings.dm_routes, bulk_timeout=settings.bulk_request_timeout)
+        self.dm = DataManagement(
+            AuthorizedService(self.dm_client, data_management.AUDIENCE, self.broker),
+            settings.dm_routes,
+            bulk_timeout=settings.bulk_request_timeout,
+        )
         state_dir = Path(settings.state_dir)
         self.collections = CollectionStore(state_dir / "collections.json")
-        self.jobs = JobTracker(state_dir / "jobs.json", self.dm.stage_status,
-                               interval=settings.poll_interval, max_interval=settings.max_poll_interval,
-                               log=log)
+        self.jobs = JobTracker(
+            state_dir / "jobs.json",
+            self.dm.stage_status,
+            interval=settings.poll_interval,
+            max_interval=settings.max_poll_interval,
+            log=log,
+        )
         self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
         if self.default_lifetime_s > self.max_lifetime_s:
@@ -117,8 +137,11 @@ class StagingService:
         await self.broker.token_for(data_management.AUDIENCE)
         groups = self.broker.claims(data_management.AUDIENCE).get("groups") or self.broker.claims().get("groups") or []
         prefix, suffix = "data/namespaces/", "/owner"
-        return sorted(g.strip("/")[len(prefix):-len(suffix)] for g in groups
-                      if isinstance(g, str) and g.strip("/").startswith(prefix) and g.endswith(suffix))
+        return sorted(
+            g.strip("/")[len(prefix) : -len(suffix)]
+            for g in groups
+            if isinstance(g, str) and g.strip("/").startswith(prefix) and g.endswith(suffix)
+        )
 
     async def default_namespace(self) -> str:
         if self.settings.collection_namespace:
@@ -127,8 +150,9 @@ class StagingService:
         personal = [n for n in owned if n.startswith("user.")]
         if personal or owned:
             return (personal or owned)[0]
-        raise InvalidInput("You own no SRCNet namespace to create the collection's DID in. "
-                           "Choose a namespace you may write into.")
+        raise InvalidInput(
+            "You own no SRCNet namespace to create the collection's DID in. Choose a namespace you may write into."
+        )
 
     async def namespaces(self) -> dict:
         names, owned = await asyncio.gather(self.dm.namespaces(), self.owned_namespaces())
@@ -143,8 +167,12 @@ class StagingService:
                 return cached[1]
             s = self.settings
             destination = choose_destination(
-                await self.sc.topology(), area_id=s.destination_storage_area_id, rse=s.destination_rse,
-                hub_service_id=s.jupyterhub_service_id, hub_host=s.hub_host(), site_name=s.site_name,
+                await self.sc.topology(),
+                area_id=s.destination_storage_area_id,
+                rse=s.destination_rse,
+                hub_service_id=s.jupyterhub_service_id,
+                hub_host=s.hub_host(),
+                site_name=s.site_name,
             )
             self._destination = (time.monotonic(), destination)
             return destination
@@ -155,8 +183,12 @@ class StagingService:
 
     async def destination_json(self, refresh: bool = False) -> dict:
         destination = await self.destination(refresh)
-        return {"storage_area": destination.area.to_json(), "found_by": destination.found_by,
-                "explanation": destination.explanation, "mount": self.mount_for(destination)}
+        return {
+            "storage_area": destination.area.to_json(),
+            "found_by": destination.found_by,
+            "explanation": destination.explanation,
+            "mount": self.mount_for(destination),
+        }
 
     # --- finding data ----------------------------------------------------------------
 
@@ -173,8 +205,9 @@ class StagingService:
             ns, nm = row.get("namespace") or row.get("scope") or namespace, row.get("name")
             if not isinstance(nm, str):
                 continue
-            items.append({"did": f"{ns}:{nm}", "namespace": ns, "name": nm, "type": _type_of(row),
-                          "bytes": row.get("bytes")})
+            items.append(
+                {"did": f"{ns}:{nm}", "namespace": ns, "name": nm, "type": _type_of(row), "bytes": row.get("bytes")}
+            )
         return {"items": items, "truncated": len(rows) > limit, "limit": limit}
 
     async def locations(self, did_text: str) -> dict:
@@ -184,8 +217,14 @@ class StagingService:
         for loc in locations:
             rse, area_id = loc.get("identifier"), loc.get("associated_storage_area_id")
             at_destination = bool(destination) and (rse == destination.area.name or area_id == destination.area.id)
-            out.append({"rse": rse, "storage_area_id": area_id, "files": len(loc.get("replicas") or []),
-                        "is_destination": at_destination})
+            out.append(
+                {
+                    "rse": rse,
+                    "storage_area_id": area_id,
+                    "files": len(loc.get("replicas") or []),
+                    "is_destination": at_destination,
+                }
+            )
         return {"did": str(did), "locations": out}
 
     async def _destination_or_none(self) -> Destination | None:
@@ -227,8 +266,11 @@ class StagingService:
                 try:
                     info = await self.dm.metadata(did)
                 except NotFound as err:
-                    raise NotFound(f"{did} does not exist in SRCNet (or you may not see it).", err.detail,
-                                   service="data-management") from None
+                    raise NotFound(
+                        f"{did} does not exist in SRCNet (or you may not see it).",
+                        err.detail,
+                        service="data-management",
+                    ) from None
                 details[did] = {"type": _type_of(info), "bytes": info.get("bytes")}
 
         await asyncio.gather(*(lookup(d) for d in singles))
@@ -265,15 +307,15 @@ class StagingService:
             outcome = await self._create_or_match(did, did_type, members)
             if outcome == "different":
                 if name:
-                    raise Conflict(f"{did} already exists in SRCNet with other contents. "
-                                   "Submit under another name.")
+                    raise Conflict(f"{did} already exists in SRCNet with other contents. Submit under another name.")
                 continue
             info = await self._collection_info(did)
             await self.collections.record_submission(collection, did, info.get("files"), info.get("bytes"))
             self.log.info("srcstage: collection submitted as %s (%s)", did, outcome)
             return {"did": str(did), "created": outcome == "created", "collection": collection.to_json()}
-        raise Conflict(f"Every name tried for '{collection.name}' is taken in {namespace}. "
-                       "Submit with an explicit name.")
+        raise Conflict(
+            f"Every name tried for '{collection.name}' is taken in {namespace}. Submit with an explicit name."
+        )
 
     async def _create_or_match(self, did: Did, did_type: str, members: list[Did]) -> str:
         """'created', 'same' (our DID exists already) or 'different' (the name is taken)."""
@@ -304,8 +346,10 @@ class StagingService:
             info = await self.dm.read_collection(did)
         except SrcStageError:
             return {}  # sizes are a nicety; the submission itself succeeded
-        return {"files": info.get("files") if isinstance(info.get("files"), int) else None,
-                "bytes": info.get("bytes") if isinstance(info.get("bytes"), int) else None}
+        return {
+            "files": info.get("files") if isinstance(info.get("files"), int) else None,
+            "bytes": info.get("bytes") if isinstance(info.get("bytes"), int) else None,
+        }
 
     # --- pre-check and stage ------------------------------------------------------------
 
@@ -313,9 +357,13 @@ class StagingService:
         """What our own policy check says before anything is asked of the DM API."""
         problems = []
         if lifetime_s > self.max_lifetime_s:
-            problems.append({"code": "lifetime_over_cap", "message":
-                             f"The lifetime {lifetimes.describe(lifetime_s)} is longer than the "
-                             f"{lifetimes.describe(self.max_lifetime_s)} allowed."})
+            problems.append(
+                {
+                    "code": "lifetime_over_cap",
+                    "message": f"The lifetime {lifetimes.describe(lifetime_s)} is longer than the "
+                    f"{lifetimes.describe(self.max_lifetime_s)} allowed.",
+                }
+            )
         destination = None
         try:
             destination = await self.destination(refresh=True)
@@ -342,8 +390,10 @@ class StagingService:
             if destination and (files or 0) <= COUNT_AT_DESTINATION_UP_TO:
                 located = await self.dm.locate(did)
                 at = [loc for loc in located if self._is_destination(loc, destination)]
-                already = {"files": sum(len(loc.get("replicas") or []) for loc in at),
-                           "bytes": next((loc["bytes"] for loc in at if isinstance(loc.get("bytes"), int)), None)}
+                already = {
+                    "files": sum(len(loc.get("replicas") or []) for loc in at),
+                    "bytes": next((loc["bytes"] for loc in at if isinstance(loc.get("bytes"), int)), None),
+                }
         else:
             # Not submitted yet: learn what we can without changing anything in SRCNet.
             try:
@@ -359,10 +409,16 @@ class StagingService:
                     already = await self._files_at(destination, entries)
         expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
         return {
-            "ok": not problems, "problems": problems, "lifetime_s": lifetime_s,
-            "max_lifetime_s": self.max_lifetime_s, "expires_at": expires.isoformat(timespec="seconds"),
-            "destination": destination.area.to_json() if destination else None, "submitted": submitted,
-            "did": collection.submitted_did if submitted else None, "files": files, "bytes": size,
+            "ok": not problems,
+            "problems": problems,
+            "lifetime_s": lifetime_s,
+            "max_lifetime_s": self.max_lifetime_s,
+            "expires_at": expires.isoformat(timespec="seconds"),
+            "destination": destination.area.to_json() if destination else None,
+            "submitted": submitted,
+            "did": collection.submitted_did if submitted else None,
+            "files": files,
+            "bytes": size,
             "already_at_destination": already,
         }
 
@@ -372,8 +428,11 @@ class StagingService:
         lifetime_s = self.parse_lifetime(lifetime)
         problems, _ = await self._policy_problems(lifetime_s)
         if problems:  # refused before anything is created anywhere
-            raise PrecheckFailed(problems[0]["message"], problems[0].get("detail"),
-                                 extra={"precheck": await self.precheck(collection_id, lifetime_s)})
+            raise PrecheckFailed(
+                problems[0]["message"],
+                problems[0].get("detail"),
+                extra={"precheck": await self.precheck(collection_id, lifetime_s)},
+            )
         # Submit checks the rest (an empty collection, unknown DIDs) before it creates anything.
         await self.submit(collection_id, namespace)
         destination = await self.destination()
@@ -381,8 +440,14 @@ class StagingService:
         if existing := self._live_job(str(did), destination):
             return existing  # staging the same DID to the same place again is the same job
         answer = await self.dm.stage(destination.area.id, lifetime_s, did.namespace, [did])
-        job = Job(id=str(answer["job_id"]), did=str(did), destination=destination.area.to_json(),
-                  lifetime_s=lifetime_s, collection_id=collection.id, collection_name=collection.name)
+        job = Job(
+            id=str(answer["job_id"]),
+            did=str(did),
+            destination=destination.area.to_json(),
+            lifetime_s=lifetime_s,
+            collection_id=collection.id,
+            collection_name=collection.name,
+        )
         if not answer.get("state"):
             answer = {**answer, "state": "SUBMITTED"}
         self.log.info("srcstage: staging job %s for %s to %s", job.id, did, destination.area.name)
@@ -391,8 +456,12 @@ class StagingService:
     def _live_job(self, did: str, destination: Destination) -> Job | None:
         """A tracked job for this DID and destination that has not failed nor expired."""
         for job in self.jobs.all():
-            if (job.did == did and job.destination.get("id") == destination.area.id
-                    and job.phase != "failed" and not _expired(job.expires_at)):
+            if (
+                job.did == did
+                and job.destination.get("id") == destination.area.id
+                and job.phase != "failed"
+                and not _expired(job.expires_at)
+            ):
                 return job
         return None
 
@@ -407,22 +476,26 @@ class StagingService:
                 located = await self.dm.locate(entry.did)
             return any(self._is_destination(loc, destination) and loc.get("replicas") for loc in located)
 
-        here = [e for e, ok in zip(entries, await asyncio.gather(*(present(e) for e in entries))) if ok]
+        here = [e for e, ok in zip(entries, await asyncio.gather(*(present(e) for e in entries)), strict=True) if ok]
         sizes = [e.bytes for e in here]
         return {"files": len(here), "bytes": sum(sizes) if None not in sizes else None}
 
     @staticmethod
     def _is_destination(location: dict, destination: Destination) -> bool:
-        return (location.get("identifier") == destination.area.name
-                or location.get("associated_storage_area_id") == destination.area.id)
+        return (
+            location.get("identifier") == destination.area.name
+            or location.get("associated_storage_area_id") == destination.area.id
+        )
 
     async def paths(self, did: Did, destination: Destination | None = None) -> dict:
         """Local paths of the DID's files on this server's mount of the destination."""
         destination = destination or await self.destination()
         mount = self.mount_for(destination)
         if not mount:
-            raise Conflict(f"This server has no mount of {destination.area.name}, so staged files "
-                           "cannot be opened here. An administrator sets c.SrcStage.mounts.")
+            raise Conflict(
+                f"This server has no mount of {destination.area.name}, so staged files "
+                "cannot be opened here. An administrator sets c.SrcStage.mounts."
+            )
         everywhere: set[str] = set()
         here: dict[str, str] = {}
         for location in await self.dm.locate(did):
@@ -437,14 +510,20 @@ class StagingService:
         exists = await asyncio.to_thread(lambda: {k: os.path.exists(p) for k, p in here.items()})
         paths = [{"did": k if ":" in k else None, "path": p, "exists": exists[k]} for k, p in sorted(here.items())]
         missing = len(everywhere - {k for k in here if exists[k]})
-        return {"did": str(did), "destination": destination.area.name, "root": mount,
-                "paths": paths, "missing": missing}
+        return {
+            "did": str(did),
+            "destination": destination.area.name,
+            "root": mount,
+            "paths": paths,
+            "missing": missing,
+        }
 
     async def job_paths(self, job_id: str) -> dict:
         job = self.jobs.get(job_id)
         if job.phase != "completed":
-            raise NotStaged(f"Job {job_id} is not complete (state {job.state}); its files are not all "
-                            "at the destination yet.")
+            raise NotStaged(
+                f"Job {job_id} is not complete (state {job.state}); its files are not all at the destination yet."
+            )
         return await self.paths(parse_did(job.did))
 
     async def did_paths(self, did_text: str) -> dict:
@@ -456,5 +535,7 @@ class StagingService:
             raise NotStaged(
                 f"{did} is not (all) at {where} yet ({result['missing']} file(s) missing). Stage it, e.g. "
                 f"srcstage.collection('my-data').add('{did}').stage(lifetime='7d'), or from the SRCNet "
-                "staging sidebar.", extra={"paths": result})
+                "staging sidebar.",
+                extra={"paths": result},
+            )
         return result

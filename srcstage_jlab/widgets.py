@@ -18,12 +18,22 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
-from .client import (Client, Collection, Job, JobStatus, SrcStageError, format_detail, format_progress,
-                     get_client, human_bytes)
+from .client import (
+    Client,
+    Collection,
+    Job,
+    JobStatus,
+    SrcStageError,
+    format_detail,
+    format_progress,
+    get_client,
+    human_bytes,
+)
 
 __all__ = ["widget", "StagePanel"]
 
@@ -32,7 +42,7 @@ UNITS = [("hours", "h"), ("days", "d"), ("weeks", "w")]
 _STYLES = {"active": "info", "completed": "success", "failed": "danger", "unknown": "warning"}
 
 
-def widget(collection: Any = None, *, client: Client | None = None) -> "StagePanel":
+def widget(collection: Any = None, *, client: Client | None = None) -> StagePanel:
     """An ipywidgets panel: search DIDs, add them to a collection, remove them, choose a lifetime,
     stage, and watch the job's progress; errors show our message and SRCNet's detail.
 
@@ -51,14 +61,19 @@ def _error_html(err: BaseException) -> str:
     if isinstance(err, SrcStageError):
         text = f"<b>{html.escape(err.message)}</b>"
         if err.detail not in (None, "", [], {}):
-            who = {"auth": "SRCNet Auth API", "site-capabilities": "SRCNet Site Capabilities API",
-                   "data-management": "SRCNet Data Management API"}.get(err.service or "", "SRCNet")
+            who = {
+                "auth": "SRCNet Auth API",
+                "site-capabilities": "SRCNet Site Capabilities API",
+                "data-management": "SRCNet Data Management API",
+            }.get(err.service or "", "SRCNet")
             text += f"<br>{who} said: <code>{html.escape(format_detail(err.detail))}</code>"
         if err.hint and err.hint not in err.message:
             text += f"<br><i>{html.escape(err.hint)}</i>"
         return f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">{text}</div>'
-    return (f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">'
-            f"<b>Unexpected error:</b> {html.escape(type(err).__name__)}: {html.escape(str(err))}</div>")
+    return (
+        f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">'
+        f"<b>Unexpected error:</b> {html.escape(type(err).__name__)}: {html.escape(str(err))}</div>"
+    )
 
 
 def _split_lifetime(seconds: int | None) -> tuple[int, str]:
@@ -90,36 +105,66 @@ class StagePanel(w.VBox):
 
         self.header = _css(w.HTML(value="<b>SRCNet staging</b>"), "srcstage-header")
         self.namespace = _css(w.Dropdown(description="Namespace", options=[]), "srcstage-namespace")
-        self.pattern = _css(w.Text(description="Name", value="*", placeholder="pattern with * wildcards"),
-                            "srcstage-name-pattern")
-        self.did_type = _css(w.Dropdown(description="Type", options=["all", "file", "dataset", "container"],
-                                        value="all"), "srcstage-type")
-        self.search_button = _css(w.Button(description="Search", icon="search", tooltip="Search DIDs"),
-                                  "srcstage-search-button")
-        self.results = _css(w.SelectMultiple(description="Results", options=[], rows=8,
-                                             layout=w.Layout(width="95%")), "srcstage-results")
-        self.add_button = _css(w.Button(description="Add to collection", icon="plus",
-                                        tooltip="Add the selected results to the collection"),
-                               "srcstage-add-button")
-        self.collection_name = _css(w.Combobox(description="Collection", options=[], ensure_option=False,
-                                               placeholder=DEFAULT_COLLECTION,
-                                               layout=w.Layout(width="auto", flex="0 1 36em", min_width="18em")),
-                                    "srcstage-collection-name")
-        self.open_button = _css(w.Button(description="Open", icon="folder-open",
-                                         tooltip="Open (or create) the collection with this name"),
-                                "srcstage-open-button")
-        self.collection_dids = _css(w.SelectMultiple(description="DIDs", options=[], rows=6,
-                                                     layout=w.Layout(width="95%")), "srcstage-collection-dids")
-        self.remove_button = _css(w.Button(description="Remove selected", icon="minus",
-                                           tooltip="Remove the selected DIDs from the collection"),
-                                  "srcstage-remove-button")
-        self.lifetime_value = _css(w.BoundedIntText(description="Lifetime", value=7, min=1, max=100000,
-                                                    layout=w.Layout(width="14em")), "srcstage-lifetime-value")
-        self.lifetime_unit = _css(w.Dropdown(options=UNITS, value="d", layout=w.Layout(width="7em")),
-                                  "srcstage-lifetime-unit")
-        self.stage_button = _css(w.Button(description="Stage", icon="download", button_style="primary",
-                                          tooltip="Stage the collection next to this JupyterLab"),
-                                 "srcstage-stage-button")
+        self.pattern = _css(
+            w.Text(description="Name", value="*", placeholder="pattern with * wildcards"), "srcstage-name-pattern"
+        )
+        self.did_type = _css(
+            w.Dropdown(description="Type", options=["all", "file", "dataset", "container"], value="all"),
+            "srcstage-type",
+        )
+        self.search_button = _css(
+            w.Button(description="Search", icon="search", tooltip="Search DIDs"), "srcstage-search-button"
+        )
+        self.results = _css(
+            w.SelectMultiple(description="Results", options=[], rows=8, layout=w.Layout(width="95%")),
+            "srcstage-results",
+        )
+        self.add_button = _css(
+            w.Button(
+                description="Add to collection", icon="plus", tooltip="Add the selected results to the collection"
+            ),
+            "srcstage-add-button",
+        )
+        self.collection_name = _css(
+            w.Combobox(
+                description="Collection",
+                options=[],
+                ensure_option=False,
+                placeholder=DEFAULT_COLLECTION,
+                layout=w.Layout(width="auto", flex="0 1 36em", min_width="18em"),
+            ),
+            "srcstage-collection-name",
+        )
+        self.open_button = _css(
+            w.Button(description="Open", icon="folder-open", tooltip="Open (or create) the collection with this name"),
+            "srcstage-open-button",
+        )
+        self.collection_dids = _css(
+            w.SelectMultiple(description="DIDs", options=[], rows=6, layout=w.Layout(width="95%")),
+            "srcstage-collection-dids",
+        )
+        self.remove_button = _css(
+            w.Button(
+                description="Remove selected", icon="minus", tooltip="Remove the selected DIDs from the collection"
+            ),
+            "srcstage-remove-button",
+        )
+        self.lifetime_value = _css(
+            w.BoundedIntText(description="Lifetime", value=7, min=1, max=100000, layout=w.Layout(width="14em")),
+            "srcstage-lifetime-value",
+        )
+        self.lifetime_unit = _css(
+            w.Dropdown(options=UNITS, value="d", layout=w.Layout(width="7em")), "srcstage-lifetime-unit"
+        )
+        self.stage_button = _css(
+            w.Button(
+                description="Stage",
+                icon="download",
+                button_style="primary",
+                tooltip="Stage the collection next to this JupyterLab",
+            ),
+            "srcstage-stage-button",
+        )
         # What Stage acts on, next to it (the button keeps its short label).
         self.stage_target = _css(w.HTML(value="", layout=w.Layout(margin="0 0 0 8px")), "srcstage-stage-target")
         self.progress = _css(w.IntProgress(description="Progress", value=0, min=0, max=1000), "srcstage-progress")
@@ -133,20 +178,24 @@ class StagePanel(w.VBox):
         self.remove_button.on_click(lambda _b: self._guard(self.remove_selected))
         self.stage_button.on_click(lambda _b: self._guard(self.stage))
 
-        super().__init__(children=[
-            self.header,
-            w.HBox([self.namespace, self.pattern, self.did_type, self.search_button]),
-            self.results,
-            self.add_button,
-            w.HBox([self.collection_name, self.open_button]),
-            self.collection_dids,
-            self.remove_button,
-            w.HBox([self.lifetime_value, self.lifetime_unit, self.stage_button, self.stage_target],
-                   layout=w.Layout(align_items="center")),
-            w.HBox([self.progress, self.state]),
-            self.error,
-            self.info,
-        ])
+        super().__init__(
+            children=[
+                self.header,
+                w.HBox([self.namespace, self.pattern, self.did_type, self.search_button]),
+                self.results,
+                self.add_button,
+                w.HBox([self.collection_name, self.open_button]),
+                self.collection_dids,
+                self.remove_button,
+                w.HBox(
+                    [self.lifetime_value, self.lifetime_unit, self.stage_button, self.stage_target],
+                    layout=w.Layout(align_items="center"),
+                ),
+                w.HBox([self.progress, self.state]),
+                self.error,
+                self.info,
+            ]
+        )
         self.add_class("srcstage-panel")
         self._guard(lambda: self._load(collection))
 
@@ -158,8 +207,11 @@ class StagePanel(w.VBox):
         self.lifetime_value.value, self.lifetime_unit.value = value, unit
         try:
             session = self.client.session()
-            who = (f"signed in as {html.escape(session.name or session.username or '?')}" if session.signed_in
-                   else "<b>not signed in</b> (use the SRCNet sidebar or srcstage.sign_in())")
+            who = (
+                f"signed in as {html.escape(session.name or session.username or '?')}"
+                if session.signed_in
+                else "<b>not signed in</b> (use the SRCNet sidebar or srcstage.sign_in())"
+            )
         except SrcStageError as err:
             who = html.escape(err.message)
         self.header.value = f"<b>SRCNet staging</b> &middot; {who}"
@@ -186,7 +238,8 @@ class StagePanel(w.VBox):
         found = self.client.search(self.namespace.value, self.pattern.value or "*", self.did_type.value)
         self.results.options = [
             (f"{d.did}  ({d.type or '?'}{', ' + human_bytes(d.bytes) if d.bytes is not None else ''})", d.did)
-            for d in found]
+            for d in found
+        ]
         more = f" (only the first {found.limit}: narrow the pattern)" if found.truncated else ""
         self._say(f"{len(found)} DID{'s' if len(found) != 1 else ''} found{more}.")
 
@@ -248,8 +301,9 @@ class StagePanel(w.VBox):
         if loop is not None:
             self.watcher = loop.create_task(self._awatch(job, self._stop))
         else:
-            self.watcher = threading.Thread(target=self._watch, args=(job, self._stop), daemon=True,
-                                            name=f"srcstage-watch-{job.id}")
+            self.watcher = threading.Thread(
+                target=self._watch, args=(job, self._stop), daemon=True, name=f"srcstage-watch-{job.id}"
+            )
             self.watcher.start()
 
     def stop(self) -> None:
@@ -315,8 +369,10 @@ class StagePanel(w.VBox):
         self.progress.value = int(round((fraction or 0.0) * 1000))
         self.progress.bar_style = _STYLES.get(status.phase, "warning")
         job = self.job.id if self.job else status.job_id
-        self.state.value = (f'<span class="srcstage-state-text">{html.escape(format_progress(status, width=0))}'
-                            f' &middot; job <code>{html.escape(str(job))}</code></span>')
+        self.state.value = (
+            f'<span class="srcstage-state-text">{html.escape(format_progress(status, width=0))}'
+            f" &middot; job <code>{html.escape(str(job))}</code></span>"
+        )
         if status.failed:
             message = f"Staging failed: state {status.state}."
             if status.error is not None:
@@ -327,9 +383,13 @@ class StagePanel(w.VBox):
     def _show_paths(self, paths: list[str]) -> None:
         shown = "".join(f"<li><code>{html.escape(p)}</code></li>" for p in paths[:5])
         more = f"<li>... and {len(paths) - 5} more</li>" if len(paths) > 5 else ""
-        self.info.value = (f"Staged {len(paths)} file{'s' if len(paths) != 1 else ''}; read them from:"
-                           f"<ul>{shown}{more}</ul>In code: <code>srcstage.job('{html.escape(self.job.id)}')"
-                           f".paths()</code>" if self.job else "")
+        self.info.value = (
+            f"Staged {len(paths)} file{'s' if len(paths) != 1 else ''}; read them from:"
+            f"<ul>{shown}{more}</ul>In code: <code>srcstage.job('{html.escape(self.job.id)}')"
+            f".paths()</code>"
+            if self.job
+            else ""
+        )
 
     def _find_running_job(self) -> None:
         if self.collection is None:
@@ -363,11 +423,14 @@ class StagePanel(w.VBox):
         entries = list(c.entries)
         self.collection_dids.options = [
             (f"{e.did}  ({e.type or '?'}{', ' + human_bytes(e.bytes) if e.bytes is not None else ''})", e.did)
-            for e in entries]
+            for e in entries
+        ]
         count = len(entries)
         self.stage_button.tooltip = f"Stage the collection '{c.name}' next to this JupyterLab"
-        self.stage_target.value = (f'<span style="color: var(--jp-ui-font-color2)">'
-                                   f"{count} DID{'s' if count != 1 else ''} of <b>{html.escape(c.name)}</b></span>")
+        self.stage_target.value = (
+            f'<span style="color: var(--jp-ui-font-color2)">'
+            f"{count} DID{'s' if count != 1 else ''} of <b>{html.escape(c.name)}</b></span>"
+        )
 
     def _say(self, text: str) -> None:
         self.info.value = html.escape(text)
@@ -377,7 +440,7 @@ class StagePanel(w.VBox):
         self.error.value = ""
         try:
             return action()
-        except Exception as err:  # noqa: BLE001 - shown to the user, never swallowed silently
+        except Exception as err:
             self.error.value = _error_html(err)
             return None
 
@@ -386,4 +449,3 @@ def _invalid(message: str) -> SrcStageError:
     from .client import InvalidInputError
 
     return InvalidInputError(message)
-

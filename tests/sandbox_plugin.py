@@ -65,7 +65,9 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start_sandbox(state_dir: Path, *extra_args: str, tape_delay: float = 2, timeout: float = READY_TIMEOUT_S) -> SimpleNamespace:
+def start_sandbox(
+    state_dir: Path, *extra_args: str, tape_delay: float = 2, timeout: float = READY_TIMEOUT_S
+) -> SimpleNamespace:
     """Start ``run`` as a subprocess (own process group, output to a log) and wait for its ready file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     ready_file = state_dir.parent / f"{state_dir.name}-ready.json"
@@ -74,11 +76,27 @@ def start_sandbox(state_dir: Path, *extra_args: str, tape_delay: float = 2, time
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "srcstage_jlab.sandbox", "run", "--state-dir", str(state_dir),
-             "--ready-file", str(ready_file), "--tape-delay", str(tape_delay), "--token-lifetime", "3600",
-             *extra_args],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, process_group=0,
-            preexec_fn=_die_with_parent, env=env,
+            [
+                sys.executable,
+                "-m",
+                "srcstage_jlab.sandbox",
+                "run",
+                "--state-dir",
+                str(state_dir),
+                "--ready-file",
+                str(ready_file),
+                "--tape-delay",
+                str(tape_delay),
+                "--token-lifetime",
+                "3600",
+                *extra_args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+            preexec_fn=_die_with_parent,
+            env=env,
         )
     while not ready_file.exists():
         if proc.poll() is not None or time.monotonic() - t0 > timeout:
@@ -89,11 +107,19 @@ def start_sandbox(state_dir: Path, *extra_args: str, tape_delay: float = 2, time
             pytest.fail(f"the sandbox did not become ready (exit code {proc.returncode}); log tail:\n{tail}")
         time.sleep(0.1)
     ready = json.loads(ready_file.read_text())
-    _say(f"sandbox started in {time.monotonic() - t0:.1f} s (its own count: {ready['started_in_s']} s, "
-         f"steps {ready.get('timings_s')})")
+    _say(
+        f"sandbox started in {time.monotonic() - t0:.1f} s (its own count: {ready['started_in_s']} s, "
+        f"steps {ready.get('timings_s')})"
+    )
     config = SandboxConfig(state_dir=state_dir, tape_delay_s=ready.get("tape_delay_s", tape_delay))
-    return SimpleNamespace(**ready, config=config, log_path=log_path, ready_file=ready_file, process=proc,
-                           wall_start_s=time.monotonic() - t0)
+    return SimpleNamespace(
+        **ready,
+        config=config,
+        log_path=log_path,
+        ready_file=ready_file,
+        process=proc,
+        wall_start_s=time.monotonic() - t0,
+    )
 
 
 def stop_sandbox(sb: SimpleNamespace, timeout: float = 60.0) -> list[int]:
@@ -129,7 +155,9 @@ def running_sandbox(state_dir: Path, *args: str):
     finally:
         returncode_before = sb.process.poll()
         left = stop_sandbox(sb)
-        assert returncode_before is None, f"the sandbox died during the tests (code {returncode_before}); see {sb.log_path}"
+        assert returncode_before is None, (
+            f"the sandbox died during the tests (code {returncode_before}); see {sb.log_path}"
+        )
         assert sb.process.returncode == 0, f"the sandbox exited with {sb.process.returncode}; see {sb.log_path}"
         assert not left, f"processes left behind by the sandbox: {left}"
 

@@ -29,8 +29,7 @@ def demo_token_file(sandbox: Any, directory: Path, username: str = "demo") -> Pa
     """A token file holding a fresh pair for `username`, as a hub would write it."""
     pair = Control(sandbox.control_url).user_tokens(username)
     path = directory / f"{username}-token.json"
-    path.write_text(json.dumps({"access_token": pair["access_token"],
-                                "refresh_token": pair["refresh_token"]}))
+    path.write_text(json.dumps({"access_token": pair["access_token"], "refresh_token": pair["refresh_token"]}))
     path.chmod(0o600)
     return path
 
@@ -69,8 +68,7 @@ def srcstage_state_dir(tmp_path) -> Path:
 def jp_server_config(sandbox, tmp_path, srcstage_state_dir, srcstage_overrides):
     token_file = demo_token_file(sandbox, tmp_path)
     return {
-        "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True},
-                      "allow_unauthenticated_access": False},
+        "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True}, "allow_unauthenticated_access": False},
         "SrcStage": srcstage_config(sandbox, srcstage_state_dir, token_file, **srcstage_overrides),
     }
 
@@ -82,8 +80,7 @@ def api(jp_fetch):
     async def call(method: str, path: str, body: Any = None, **params: Any):
         from tornado.httpclient import HTTPClientError
 
-        kwargs: dict[str, Any] = {"method": method, "params": params or None,
-                                  "allow_nonstandard_methods": True}
+        kwargs: dict[str, Any] = {"method": method, "params": params or None, "allow_nonstandard_methods": True}
         if body is not None:
             kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
         try:
@@ -107,8 +104,7 @@ def free_port() -> int:
 class JupyterProcess:
     """`jupyter lab` with srcstage_jlab in its own process, on 127.0.0.1, stopped by its PID."""
 
-    def __init__(self, workdir: Path, srcstage: dict, *, extra_env: dict | None = None,
-                 log_level: str = "INFO"):
+    def __init__(self, workdir: Path, srcstage: dict, *, extra_env: dict | None = None, log_level: str = "INFO"):
         self.workdir = workdir
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -116,26 +112,40 @@ class JupyterProcess:
         self.log_path = workdir / f"jupyter-{self.port}.log"
         (workdir / "notebooks").mkdir(parents=True, exist_ok=True)
         config = {
-            "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True}, "ip": "127.0.0.1",
-                          "port": self.port, "port_retries": 0, "open_browser": False,
-                          "allow_root": True, "root_dir": str(workdir / "notebooks"),
-                          "allow_unauthenticated_access": False, "log_level": log_level},
+            "ServerApp": {
+                "jpserver_extensions": {"srcstage_jlab": True},
+                "ip": "127.0.0.1",
+                "port": self.port,
+                "port_retries": 0,
+                "open_browser": False,
+                "allow_root": True,
+                "root_dir": str(workdir / "notebooks"),
+                "allow_unauthenticated_access": False,
+                "log_level": log_level,
+            },
             "IdentityProvider": {"token": self.token},
             "SrcStage": srcstage,
         }
         self.config_path = workdir / f"jupyter_config_{self.port}.json"
         self.config_path.write_text(json.dumps(config))
-        self.env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
-                    "JUPYTERLAB_SETTINGS_DIR": str(workdir / "lab-settings"),
-                    "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "lab-workspaces"),
-                    **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(workdir / "lab-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "lab-workspaces"),
+            **(extra_env or {}),
+        }
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "JupyterProcess":
+    def start(self, timeout: float = 60) -> JupyterProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", f"--config={self.config_path}", "--no-browser"],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.workdir,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -171,8 +171,9 @@ def test_lifetime_over_the_cap_is_refused_before_anything_is_asked(client, sandb
 
 def test_lifetime_over_the_dm_cap_shows_the_srcnet_detail(sandbox, tmp_path):
     # A server whose own cap is above the DM policy's: the DM API refuses, its text reaches the user.
-    server = JupyterProcess(tmp_path, srcstage_config(sandbox, tmp_path / "state", demo_token_file(sandbox, tmp_path),
-                                                      max_lifetime="3650d")).start()
+    server = JupyterProcess(
+        tmp_path, srcstage_config(sandbox, tmp_path / "state", demo_token_file(sandbox, tmp_path), max_lifetime="3650d")
+    ).start()
     try:
         c = srcstage.Client(server.url, server.token)
         coll = c.collection("over the DM cap").add(list(cold_files("ska-mid:obs-2026-0001"))[2])
@@ -261,31 +262,38 @@ def test_wrong_jupyter_token_is_a_server_error_not_an_srcnet_one(srcstage_server
 
 def run_python(code: str, env: dict) -> str:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SRCSTAGE_", "JUPYTERHUB_"))}
-    done = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def test_a_headless_process_finds_the_server_from_its_runtime_file(srcstage_server):
     # As under nbclient or papermill: no variables, the parent is no Jupyter server.
-    out = run_python("import srcstage_jlab as s; c = s.get_client(); print(c.url); print(c.found_by);"
-                     "print(len(s.collections()) >= 0)",
-                     {"JUPYTER_RUNTIME_DIR": srcstage_server.env["JUPYTER_RUNTIME_DIR"]})
+    out = run_python(
+        "import srcstage_jlab as s; c = s.get_client(); print(c.url); print(c.found_by);"
+        "print(len(s.collections()) >= 0)",
+        {"JUPYTER_RUNTIME_DIR": srcstage_server.env["JUPYTER_RUNTIME_DIR"]},
+    )
     url, how, ok = out.splitlines()
     assert url.rstrip("/").endswith(str(srcstage_server.port)) and "only running server" in how and ok == "True"
 
 
 def test_environment_variables_point_a_script_at_the_server(srcstage_server, tmp_path):
-    out = run_python("import srcstage_jlab as s; print(s.get_client().found_by); print(s.session().username)",
-                     {"SRCSTAGE_SERVER_URL": srcstage_server.url, "SRCSTAGE_SERVER_TOKEN": srcstage_server.token,
-                      "JUPYTER_RUNTIME_DIR": str(tmp_path)})
+    out = run_python(
+        "import srcstage_jlab as s; print(s.get_client().found_by); print(s.session().username)",
+        {
+            "SRCSTAGE_SERVER_URL": srcstage_server.url,
+            "SRCSTAGE_SERVER_TOKEN": srcstage_server.token,
+            "JUPYTER_RUNTIME_DIR": str(tmp_path),
+        },
+    )
     assert out.split() == ["$SRCSTAGE_SERVER_URL", "demo"]
 
 
 def test_no_server_anywhere_is_a_clear_error(tmp_path):
-    code = ("import srcstage_jlab as s\n"
-            "try:\n    s.collections()\nexcept s.ServerNotFoundError as e:\n    print(e)\n")
+    code = "import srcstage_jlab as s\ntry:\n    s.collections()\nexcept s.ServerNotFoundError as e:\n    print(e)\n"
     out = run_python(code, {"JUPYTER_RUNTIME_DIR": str(tmp_path)})
     assert "srcstage.connect(" in out and "SRCSTAGE_SERVER_URL" in out
 

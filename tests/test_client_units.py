@@ -20,20 +20,22 @@ import pytest
 import srcstage_jlab as srcstage
 from srcstage_jlab import client as api
 
-
 # --- lifetimes ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given, sent", [
-    (3600, 3600),
-    (90.4, 90),
-    ("7d", "7d"),
-    (" 12h ", "12h"),
-    ("P7D", "P7D"),
-    (timedelta(days=1), 86400),
-    (timedelta(hours=1, seconds=0.6), 3601),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "given, sent",
+    [
+        (3600, 3600),
+        (90.4, 90),
+        ("7d", "7d"),
+        (" 12h ", "12h"),
+        ("P7D", "P7D"),
+        (timedelta(days=1), 86400),
+        (timedelta(hours=1, seconds=0.6), 3601),
+        (None, None),
+    ],
+)
 def test_lifetime_is_sent_as_seconds_or_as_written(given, sent):
     assert api.normalize_lifetime(given) == sent
 
@@ -50,9 +52,14 @@ def test_bad_lifetimes_are_refused_before_any_call(bad):
 
 def test_did_arguments_are_flattened_stripped_and_deduplicated():
     info = api.DidInfo({"did": "ska-mid:c", "namespace": "ska-mid", "name": "c", "type": "file"})
-    got = api.normalize_dids(" ska-mid:a ", ["ska-mid:b", ("ska-mid:a", {"ska-mid:b"})], info,
-                             {"namespace": "ska-low", "name": "d"}, {"did": "ska-low:e"},
-                             (x for x in ["ska-low:f"]))
+    got = api.normalize_dids(
+        " ska-mid:a ",
+        ["ska-mid:b", ("ska-mid:a", {"ska-mid:b"})],
+        info,
+        {"namespace": "ska-low", "name": "d"},
+        {"did": "ska-low:e"},
+        (x for x in ["ska-low:f"]),
+    )
     assert got == ["ska-mid:a", "ska-mid:b", "ska-mid:c", "ska-low:d", "ska-low:e", "ska-low:f"]
 
 
@@ -60,13 +67,16 @@ def test_did_names_may_contain_colons_and_slashes():
     assert api.normalize_dids("user.demo:run:2/part") == ["user.demo:run:2/part"]
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("no-namespace", "namespace:name"),
-    (":name", "both"),
-    ("ska-mid:", "both"),
-    (42, "int"),
-    ({"namespace": "x"}, "namespace:name"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("no-namespace", "namespace:name"),
+        (":name", "both"),
+        ("ska-mid:", "both"),
+        (42, "int"),
+        ({"namespace": "x"}, "namespace:name"),
+    ],
+)
 def test_malformed_did_arguments_say_what_is_wrong(bad, words):
     with pytest.raises(srcstage.InvalidInputError) as err:
         api.normalize_dids(["ska-mid:fine", bad])
@@ -76,21 +86,25 @@ def test_malformed_did_arguments_say_what_is_wrong(bad, words):
 # --- errors ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code, status, cls", [
-    ("invalid_input", 400, srcstage.InvalidInputError),
-    ("not_found", 404, srcstage.NotFoundError),
-    ("not_signed_in", 401, srcstage.NotSignedInError),
-    ("forbidden", 403, srcstage.PolicyError),
-    ("precheck_failed", 409, srcstage.PolicyError),
-    ("no_destination", 409, srcstage.PolicyError),
-    ("conflict", 409, srcstage.ConflictError),
-    ("not_staged", 404, srcstage.NotStagedError),
-    ("unavailable", 503, srcstage.ServiceUnavailableError),
-    ("error", 500, srcstage.SrcStageError),
-])
+@pytest.mark.parametrize(
+    "code, status, cls",
+    [
+        ("invalid_input", 400, srcstage.InvalidInputError),
+        ("not_found", 404, srcstage.NotFoundError),
+        ("not_signed_in", 401, srcstage.NotSignedInError),
+        ("forbidden", 403, srcstage.PolicyError),
+        ("precheck_failed", 409, srcstage.PolicyError),
+        ("no_destination", 409, srcstage.PolicyError),
+        ("conflict", 409, srcstage.ConflictError),
+        ("not_staged", 404, srcstage.NotStagedError),
+        ("unavailable", 503, srcstage.ServiceUnavailableError),
+        ("error", 500, srcstage.SrcStageError),
+    ],
+)
 def test_every_rest_code_maps_to_one_error_class(code, status, cls):
-    err = api.error_from_payload(status, {"message": "Plain words.", "detail": "Rucio said no", "code": code,
-                                          "service": "data-management"})
+    err = api.error_from_payload(
+        status, {"message": "Plain words.", "detail": "Rucio said no", "code": code, "service": "data-management"}
+    )
     assert type(err) is cls
     assert isinstance(err, srcstage.SrcStageError) and isinstance(err, Exception)
     assert (err.message, err.detail, err.code, err.status) == ("Plain words.", "Rucio said no", code, status)
@@ -98,8 +112,9 @@ def test_every_rest_code_maps_to_one_error_class(code, status, cls):
 
 
 def test_codes_of_the_contract_are_all_mapped():
-    import yaml  # the test extra has pyyaml
     from pathlib import Path
+
+    import yaml  # the test extra has pyyaml
 
     spec = yaml.safe_load((Path(srcstage.__file__).parent / "openapi.yaml").read_text())
     codes = spec["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
@@ -121,11 +136,16 @@ def test_fastapi_style_detail_is_readable_and_kept_verbatim():
 
 
 def test_policy_error_carries_the_precheck():
-    precheck = {"ok": False, "lifetime_s": 90 * 86400, "max_lifetime_s": 30 * 86400,
-                "problems": [{"code": "lifetime_over_cap", "message": "The lifetime 90 days is too long."}],
-                "destination": {"name": "SANDBOX_LOCAL"}}
-    err = api.error_from_payload(409, {"message": "The lifetime 90 days is too long.", "code": "precheck_failed",
-                                       "precheck": precheck})
+    precheck = {
+        "ok": False,
+        "lifetime_s": 90 * 86400,
+        "max_lifetime_s": 30 * 86400,
+        "problems": [{"code": "lifetime_over_cap", "message": "The lifetime 90 days is too long."}],
+        "destination": {"name": "SANDBOX_LOCAL"},
+    }
+    err = api.error_from_payload(
+        409, {"message": "The lifetime 90 days is too long.", "code": "precheck_failed", "precheck": precheck}
+    )
     assert isinstance(err, srcstage.PolicyError) and err.precheck is not None and not err.precheck.ok
     text = repr(err.precheck)
     assert "NOT OK" in text and "lifetime_over_cap" in text and "SANDBOX_LOCAL" in text
@@ -157,8 +177,9 @@ def status(**kw):
 
 
 def test_progress_line_by_bytes_with_files():
-    line = api.format_progress(status(files_done=2, files_total=4, bytes_done=1_250_000, bytes_total=2_500_000),
-                               width=10)
+    line = api.format_progress(
+        status(files_done=2, files_total=4, bytes_done=1_250_000, bytes_total=2_500_000), width=10
+    )
     assert line == "[#####-----]   50%  2/4 files  1.2 MB/2.5 MB  STAGING"
 
 
@@ -213,7 +234,7 @@ def test_human_units():
 class _Config(http.server.BaseHTTPRequestHandler):
     token = "probe-token"
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         ok = self.path == "/base/srcstage/config" and self.headers.get("Authorization") == f"token {self.token}"
         body = json.dumps({"version": "x"} if ok else {"message": "Forbidden"}).encode()
         self.send_response(200 if ok else 403)
@@ -245,9 +266,19 @@ def runtime_dir(tmp_path, monkeypatch):
 
 
 def write_server(runtime_dir, name, *, pid, port, token="t", base_url="/base/"):
-    info = {"url": f"http://localhost:{port}{base_url}", "hostname": "localhost", "port": port, "sock": "",
-            "secure": False, "base_url": base_url, "token": token, "root_dir": "/tmp", "password": False,
-            "pid": pid, "version": "2.21.1"}
+    info = {
+        "url": f"http://localhost:{port}{base_url}",
+        "hostname": "localhost",
+        "port": port,
+        "sock": "",
+        "secure": False,
+        "base_url": base_url,
+        "token": token,
+        "root_dir": "/tmp",
+        "password": False,
+        "pid": pid,
+        "version": "2.21.1",
+    }
     (runtime_dir / f"jpserver-{name}.json").write_text(json.dumps(info))
     return info
 
@@ -258,22 +289,32 @@ def never(*args):
 
 def test_explicit_environment_comes_first(runtime_dir):
     write_server(runtime_dir, "a", pid=os.getppid(), port=1)
-    env = {"SRCSTAGE_SERVER_URL": "http://127.0.0.1:9999/lab", "SRCSTAGE_SERVER_TOKEN": "abc",
-           "JUPYTERHUB_API_TOKEN": "hub", "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/x/"}
+    env = {
+        "SRCSTAGE_SERVER_URL": "http://127.0.0.1:9999/lab",
+        "SRCSTAGE_SERVER_TOKEN": "abc",
+        "JUPYTERHUB_API_TOKEN": "hub",
+        "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/x/",
+    }
     c = api.discover(env, probe=never)
     assert (c.url, c.token, c.found_by) == ("http://127.0.0.1:9999/lab/", "abc", "$SRCSTAGE_SERVER_URL")
     assert "abc" not in repr(c)
 
 
-@pytest.mark.parametrize("bind, expected", [
-    ("http://0.0.0.0:8888/user/alice/", "http://127.0.0.1:8888/user/alice/"),
-    ("http://:41234/user/alice/srv/", "http://127.0.0.1:41234/user/alice/srv/"),
-    ("http://10.1.2.3:8888/user/alice/", "http://10.1.2.3:8888/user/alice/"),
-])
+@pytest.mark.parametrize(
+    "bind, expected",
+    [
+        ("http://0.0.0.0:8888/user/alice/", "http://127.0.0.1:8888/user/alice/"),
+        ("http://:41234/user/alice/srv/", "http://127.0.0.1:41234/user/alice/srv/"),
+        ("http://10.1.2.3:8888/user/alice/", "http://10.1.2.3:8888/user/alice/"),
+    ],
+)
 def test_jupyterhub_single_user_server(runtime_dir, bind, expected):
     write_server(runtime_dir, "a", pid=os.getppid(), port=1)
-    env = {"JUPYTERHUB_API_TOKEN": "hub-token", "JUPYTERHUB_SERVICE_URL": bind,
-           "JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}
+    env = {
+        "JUPYTERHUB_API_TOKEN": "hub-token",
+        "JUPYTERHUB_SERVICE_URL": bind,
+        "JUPYTERHUB_SERVICE_PREFIX": "/user/alice/",
+    }
     c = api.discover(env, probe=never)
     assert (c.url, c.token) == (expected, "hub-token")
 
@@ -313,7 +354,8 @@ def test_several_answering_servers_are_not_guessed_between(runtime_dir, config_s
     write_server(runtime_dir, "one", pid=os.getpid(), port=config_server, token=_Config.token)
     write_server(runtime_dir, "two", pid=os.getpid(), port=config_server, token=_Config.token, base_url="/base/")
     (runtime_dir / "jpserver-two.json").write_text(
-        (runtime_dir / "jpserver-two.json").read_text().replace("localhost", "127.0.0.1"))
+        (runtime_dir / "jpserver-two.json").read_text().replace("localhost", "127.0.0.1")
+    )
     with pytest.raises(srcstage.ServerNotFoundError) as err:
         api.discover({}, ppid=-1)
     assert "Several" in str(err.value) and "srcstage.connect(" in str(err.value)

@@ -42,8 +42,13 @@ def executed(srcstage_server, tmp_path_factory):
         env.setenv("SRCSTAGE_SERVER_URL", srcstage_server.url)
         env.setenv("SRCSTAGE_SERVER_TOKEN", srcstage_server.token)
         env.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))  # no other server to find
-        client = NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
-                                resources={"metadata": {"path": str(tmp_path)}})
+        client = NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            store_widget_state=True,
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
         try:
             client.execute()
         finally:
@@ -72,7 +77,7 @@ def test_the_demo_notebook_runs_headless_and_reads_staged_files(executed, sandbo
         path, size, _ = line.rsplit(" ", 2)
         assert Path(path).stat().st_size == int(size) > 0
 
-    head = text_of(cell_with(nb, "srcstage.path(\"ska-mid:obs-2026-0001.vis-02.csv\")")).splitlines()
+    head = text_of(cell_with(nb, 'srcstage.path("ska-mid:obs-2026-0001.vis-02.csv")')).splitlines()
     assert head[0].startswith("# ska-mid:obs-2026-0001 product 2") and head[1].startswith("time_s,frequency_mhz")
     assert len(head) == 5
 
@@ -92,5 +97,7 @@ def test_the_panel_is_saved_with_the_notebook(executed):
     assert {"srcstage-panel", "srcstage-stage-button", "srcstage-progress", "srcstage-collection-dids"} <= classes
     dids = next(m for m in models if "srcstage-collection-dids" in m["state"].get("_dom_classes", []))
     assert [label.split()[0] for label in dids["state"]["_options_labels"]] == [
-        "ska-mid:obs-2026-0001.vis-02.csv", "ska-mid:obs-2026-0003.vis-04.csv"]
+        "ska-mid:obs-2026-0001.vis-02.csv",
+        "ska-mid:obs-2026-0003.vis-04.csv",
+    ]
     json.dumps(nb.metadata["widgets"])  # plain JSON, as a saved notebook holds it

@@ -20,7 +20,8 @@ from srcstage_jlab.staging.lifetimes import describe, parse_lifetime
 from srcstage_jlab.staging.paths import deterministic_tail, did_from_tail, find_tail, local_path
 from srcstage_jlab.staging.store import JsonFile
 
-SHARED_NODES = Path(__file__).resolve().parents[2] / "shared" / "data" / "site-capabilities-nodes.json"
+# The real SRCNet topology, trimmed (see tests/fixtures/README.md).
+REAL_NODES = Path(__file__).resolve().parent / "fixtures" / "site-capabilities-nodes.json"
 
 
 @pytest.mark.parametrize("text", ["ska-mid:obs-2026-0001", "user.demo:a/b/c.fits", "daac:x_1-2.csv"])
@@ -29,17 +30,20 @@ def test_valid_dids_parse(text):
     assert str(did) == text
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("no-colon", "namespace:name"),
-    ("ska-mid:has space", "may only contain"),
-    ("ska-mid:a..b", "'..'"),
-    ("ska-mid:.hidden", "must start"),
-    ("ska-mid:é", "may only contain"),
-    ("ska-mid:" + "x" * 251, "at most 250"),
-    ("a" * 26 + ":name", "1 to 25"),
-    ("bad!ns:name", "1 to 25"),
-    ("ska-mid:", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("no-colon", "namespace:name"),
+        ("ska-mid:has space", "may only contain"),
+        ("ska-mid:a..b", "'..'"),
+        ("ska-mid:.hidden", "must start"),
+        ("ska-mid:é", "may only contain"),
+        ("ska-mid:" + "x" * 251, "at most 250"),
+        ("a" * 26 + ":name", "1 to 25"),
+        ("bad!ns:name", "1 to 25"),
+        ("ska-mid:", "empty"),
+    ],
+)
 def test_invalid_dids_say_why(text, reason):
     with pytest.raises(InvalidInput) as err:
         parse_did(text)
@@ -59,11 +63,23 @@ def test_did_safe_name():
     assert parse_did("user.demo:" + did_safe_name("a..b c"))
 
 
-@pytest.mark.parametrize("value, seconds", [
-    (3600, 3600), ("3600", 3600), ("90s", 90), ("30m", 1800), ("12h", 43200), ("7d", 604800),
-    ("2w", 1209600), ("1.5d", 129600), ("P7D", 604800), ("PT12H", 43200), ("P1DT2H", 93600),
-    (timedelta(hours=2), 7200),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        (3600, 3600),
+        ("3600", 3600),
+        ("90s", 90),
+        ("30m", 1800),
+        ("12h", 43200),
+        ("7d", 604800),
+        ("2w", 1209600),
+        ("1.5d", 129600),
+        ("P7D", 604800),
+        ("PT12H", 43200),
+        ("P1DT2H", 93600),
+        (timedelta(hours=2), 7200),
+    ],
+)
 def test_lifetimes(value, seconds):
     assert parse_lifetime(value) == seconds
 
@@ -98,11 +114,21 @@ def test_replica_url_to_local_path():
     assert find_tail("file:///data/not/deterministic.txt", "/elsewhere") is None
 
 
-@pytest.mark.parametrize("state, phase", [
-    ("COMPLETED", "completed"), ("ok", "completed"), ("STAGING", "active"), ("REPLICATING", "active"),
-    ("STUCK", "active"), ("FAILED", "failed"), ("EXPIRED", "failed"), ("SOMETHING_NEW", "unknown"),
-    (None, "unknown"), ("", "unknown"),
-])
+@pytest.mark.parametrize(
+    "state, phase",
+    [
+        ("COMPLETED", "completed"),
+        ("ok", "completed"),
+        ("STAGING", "active"),
+        ("REPLICATING", "active"),
+        ("STUCK", "active"),
+        ("FAILED", "failed"),
+        ("EXPIRED", "failed"),
+        ("SOMETHING_NEW", "unknown"),
+        (None, "unknown"),
+        ("", "unknown"),
+    ],
+)
 def test_job_phases_never_guess_success(state, phase):
     assert phase_of(state) == phase
 
@@ -122,21 +148,52 @@ def _area(id_, name, type_="rse", **extra):
 
 def _topology(now):
     past, future = (now - timedelta(days=1)).isoformat(), (now + timedelta(days=1)).isoformat()
-    return Topology.from_nodes([{"name": "N", "sites": [{
-        "name": "S", "id": "s1",
-        "storages": [{"id": "st", "base_path": "/base", "areas": [
-            _area("a-ingest", "INGEST", "ingest"),
-            _area("a-down", "DOWN", downtime=[{"date_range": f"{past} to {future}", "type": "Unplanned",
-                                                  "reason": "disk swap"}]),
-            _area("a-off", "OFF", is_force_disabled=True),
-            _area("a-good", "GOOD"),
-        ]}],
-        "compute": [{"id": "c1", "associated_local_services": [
-            {"id": "hub", "type": "jupyterhub", "host": "hub.example.org"},
-            {"id": "pd", "type": "prepare_data", "associated_storage_area_id": "a-down"},
-            {"id": "gk", "type": "gatekeeper", "associated_storage_area_id": "a-good"},
-        ]}],
-    }]}], now)
+    return Topology.from_nodes(
+        [
+            {
+                "name": "N",
+                "sites": [
+                    {
+                        "name": "S",
+                        "id": "s1",
+                        "storages": [
+                            {
+                                "id": "st",
+                                "base_path": "/base",
+                                "areas": [
+                                    _area("a-ingest", "INGEST", "ingest"),
+                                    _area(
+                                        "a-down",
+                                        "DOWN",
+                                        downtime=[
+                                            {
+                                                "date_range": f"{past} to {future}",
+                                                "type": "Unplanned",
+                                                "reason": "disk swap",
+                                            }
+                                        ],
+                                    ),
+                                    _area("a-off", "OFF", is_force_disabled=True),
+                                    _area("a-good", "GOOD"),
+                                ],
+                            }
+                        ],
+                        "compute": [
+                            {
+                                "id": "c1",
+                                "associated_local_services": [
+                                    {"id": "hub", "type": "jupyterhub", "host": "hub.example.org"},
+                                    {"id": "pd", "type": "prepare_data", "associated_storage_area_id": "a-down"},
+                                    {"id": "gk", "type": "gatekeeper", "associated_storage_area_id": "a-good"},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+        now,
+    )
 
 
 def test_destination_prefers_active_sibling_area_and_explains():
@@ -165,12 +222,13 @@ def test_downtime_window_only_counts_while_it_lasts():
 
 
 def test_destination_on_the_real_srcnet_topology():
-    """Real shapes (shared/data): a hub without its own area finds its sibling's area."""
-    nodes = json.loads(SHARED_NODES.read_text())
+    """Real shapes (tests/fixtures): a hub without its own area finds its sibling's area."""
+    nodes = json.loads(REAL_NODES.read_text())
     topo = Topology.from_nodes(nodes)
     assert len(topo.areas) > 10
-    hubs_without_area = [s for s in topo.services if s.get("type") == "jupyterhub"
-                         and not s.get("associated_storage_area_id")]
+    hubs_without_area = [
+        s for s in topo.services if s.get("type") == "jupyterhub" and not s.get("associated_storage_area_id")
+    ]
     assert hubs_without_area
     found = 0
     for hub in hubs_without_area:
@@ -222,8 +280,12 @@ def test_readme_documents_every_option():
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "scripts/options_doc.py", "--check", "README.md", "docs/operator-guide.md"], cwd=root,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/options_doc.py", "--check", "README.md", "docs/operator-guide.md"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -236,5 +298,5 @@ def test_openapi_describes_exactly_the_route_table():
 
     spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "srcstage_jlab" / "openapi.yaml").read_text())
     documented = {re.sub(r"\{[^}]+\}", "{}", p) for p in spec["paths"]}
-    served = {re.sub(r"\([^)]*\)", "{}", pattern[len("/srcstage"):]) for pattern, _ in route_table()}
+    served = {re.sub(r"\([^)]*\)", "{}", pattern[len("/srcstage") :]) for pattern, _ in route_table()}
     assert documented == served

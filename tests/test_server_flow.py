@@ -43,10 +43,13 @@ async def test_every_route_requires_jupyter_authentication(jp_fetch, jp_http_por
     async with httpx.AsyncClient() as client:
         for pattern, handler in route_table():
             path = pattern.lstrip("/").replace(r"([A-Za-z0-9_\-]+)", "abc123")
-            methods = [m for m in ("get", "post", "patch", "delete", "put")
-                       if getattr(handler, m) is not getattr(handler.__mro__[-2], m, None)
-                       and m.upper() in handler.SUPPORTED_METHODS
-                       and getattr(handler, m).__qualname__.startswith(handler.__name__)]
+            methods = [
+                m
+                for m in ("get", "post", "patch", "delete", "put")
+                if getattr(handler, m) is not getattr(handler.__mro__[-2], m, None)
+                and m.upper() in handler.SUPPORTED_METHODS
+                and getattr(handler, m).__qualname__.startswith(handler.__name__)
+            ]
             assert methods, pattern
             for method in methods:
                 response = await client.request(method.upper(), url + path, content=b"{}")
@@ -68,8 +71,9 @@ async def test_full_flow_to_readable_local_files(api, sandbox):
     assert "ska-mid" in names["namespaces"] and "user.demo" in names["owned"]
 
     files = await three_cold_files(api)
-    status, collection = await api("POST", "collections", {"name": f"flow {time.time_ns()}",
-                                                          "dids": [f["did"] for f in files]})
+    status, collection = await api(
+        "POST", "collections", {"name": f"flow {time.time_ns()}", "dids": [f["did"] for f in files]}
+    )
     assert status == 201 and collection["totals"]["dids"] == 3
 
     status, submitted = await api("POST", f"collections/{collection['id']}/submit")
@@ -157,8 +161,9 @@ async def test_collections_crud_import_export(api):
 
 async def test_staging_the_same_collection_twice_is_one_job(api, sandbox):
     status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0002*", type="file")
-    status, collection = await api("POST", "collections", {"name": f"twice {time.time_ns()}",
-                                                          "dids": [i["did"] for i in found["items"][:2]]})
+    status, collection = await api(
+        "POST", "collections", {"name": f"twice {time.time_ns()}", "dids": [i["did"] for i in found["items"][:2]]}
+    )
     status, first = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
     assert status == 202, first
     status, second = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
@@ -174,8 +179,9 @@ async def test_staging_the_same_collection_twice_is_one_job(api, sandbox):
 async def test_precheck_before_submit_counts_files_and_changes_nothing(api, sandbox):
     status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0002*", type="file")
     files = found["items"][:3]
-    status, collection = await api("POST", "collections", {"name": f"pre {time.time_ns()}",
-                                                          "dids": [f["did"] for f in files] + ["ska-mid:nope"]})
+    status, collection = await api(
+        "POST", "collections", {"name": f"pre {time.time_ns()}", "dids": [f["did"] for f in files] + ["ska-mid:nope"]}
+    )
     rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
     before = rucio.snapshot()
     status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "2d"})

@@ -28,12 +28,10 @@ def short_lived_tokens(sandbox):
 
 
 @pytest.mark.parametrize("srcstage_overrides", [{"token_refresh_margin": 1.0}])
-async def test_tokens_expiring_mid_job_are_renewed(short_lived_tokens, api, jp_serverapp,
-                                                   srcstage_overrides):
+async def test_tokens_expiring_mid_job_are_renewed(short_lived_tokens, api, jp_serverapp, srcstage_overrides):
     broker = jp_serverapp.web_app.settings["srcstage"].broker
     files = await three_cold_files(api)
-    status, collection = await api("POST", "collections", {"name": "short tokens",
-                                                          "dids": [f["did"] for f in files]})
+    status, collection = await api("POST", "collections", {"name": "short tokens", "dids": [f["did"] for f in files]})
     status, job = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
     assert status == 202, job
     await asyncio.sleep(5)  # every token issued so far has expired
@@ -61,12 +59,13 @@ def test_restart_mid_job_resumes_tracking_without_duplicates(sandbox, tmp_path):
     first = JupyterProcess(tmp_path, srcstage_config(sandbox, state, demo_token_file(sandbox, tmp_path))).start()
     try:
         # Files on tape that no other test stages, so the job is really mid-recall at the restart.
-        found = first.get("srcstage/dids", params={"namespace": "ska-low", "name": "scale-0290*",
-                                                   "type": "file"}).json()["items"]
-        collection = first.request("POST", "srcstage/collections",
-                                   json={"name": "restart", "dids": [f["did"] for f in found[:2]]}).json()
-        job = first.request("POST", f"srcstage/collections/{collection['id']}/stage",
-                            json={"lifetime": "1d"}).json()
+        found = first.get(
+            "srcstage/dids", params={"namespace": "ska-low", "name": "scale-0290*", "type": "file"}
+        ).json()["items"]
+        collection = first.request(
+            "POST", "srcstage/collections", json={"name": "restart", "dids": [f["did"] for f in found[:2]]}
+        ).json()
+        job = first.request("POST", f"srcstage/collections/{collection['id']}/stage", json={"lifetime": "1d"}).json()
         assert job["phase"] == "active", job
         assert first.get(f"srcstage/jobs/{job['id']}").json()["phase"] == "active"
     finally:
@@ -101,8 +100,11 @@ def _kernel_environment(server: JupyterProcess) -> dict:
         client.start_channels()
         client.wait_for_ready(timeout=60)
         outputs: list[dict] = []
-        reply = client.execute_interactive("import os, json; print(json.dumps(dict(os.environ)))",
-                                           timeout=60, output_hook=lambda msg: outputs.append(msg))
+        reply = client.execute_interactive(
+            "import os, json; print(json.dumps(dict(os.environ)))",
+            timeout=60,
+            output_hook=lambda msg: outputs.append(msg),
+        )
         assert reply["content"]["status"] == "ok"
         client.stop_channels()
         text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
@@ -116,8 +118,12 @@ def test_no_token_in_answers_logs_or_kernels(sandbox, tmp_path):
     are searched for the tokens the sandbox issued (and for anything shaped like a JWT)."""
     pair = Control(sandbox.control_url).user_tokens("demo")
     config = srcstage_config(sandbox, tmp_path / "state", None, poll_interval=0.3)
-    server = JupyterProcess(tmp_path, config, log_level="DEBUG", extra_env={
-        "ACCESS_TOKEN": pair["access_token"], "REFRESH_TOKEN": pair["refresh_token"]})
+    server = JupyterProcess(
+        tmp_path,
+        config,
+        log_level="DEBUG",
+        extra_env={"ACCESS_TOKEN": pair["access_token"], "REFRESH_TOKEN": pair["refresh_token"]},
+    )
     server.start()
     answers: list[str] = []
 
@@ -132,7 +138,9 @@ def test_no_token_in_answers_logs_or_kernels(sandbox, tmp_path):
         call("GET", "destination")
         call("GET", "namespaces")
         found = call("GET", "dids", params={"namespace": "ska-mid", "name": "obs-2026-0002*", "type": "file"})
-        collection = call("POST", "collections", json={"name": "secrets", "dids": [i["did"] for i in found["items"][:2]]})
+        collection = call(
+            "POST", "collections", json={"name": "secrets", "dids": [i["did"] for i in found["items"][:2]]}
+        )
         call("POST", f"collections/{collection['id']}/submit")
         call("POST", f"collections/{collection['id']}/precheck", json={"lifetime": "1d"})
         job = call("POST", f"collections/{collection['id']}/stage", json={"lifetime": "1d"})
@@ -148,8 +156,11 @@ def test_no_token_in_answers_logs_or_kernels(sandbox, tmp_path):
     log = server.log_path.read_text()
     assert "srcstage" in log
     secrets = [pair["access_token"], pair["refresh_token"]]
-    for text, where in [*((a, "REST answer") for a in answers), (log, "server log"),
-                        (json.dumps(environment), "kernel environment")]:
+    for text, where in [
+        *((a, "REST answer") for a in answers),
+        (log, "server log"),
+        (json.dumps(environment), "kernel environment"),
+    ]:
         for secret in secrets:
             assert secret not in text, f"a token leaked into a {where}"
         assert not JWT.search(text), f"something shaped like a JWT is in a {where}"

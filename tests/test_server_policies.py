@@ -58,10 +58,16 @@ async def test_dm_lifetime_cap_detail_is_shown_verbatim(api, sandbox, rucio, src
     status, body = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "3000d"})
     assert status == 403 and body["code"] == "forbidden" and body["service"] == "data-management"
     # The same request straight to the DM API gives the same detail: we pass it on verbatim.
-    direct = httpx.post(f"{sandbox.data_management_api_url}/data/stage", timeout=30,
-                        headers={"Authorization": f"Bearer {service_token(sandbox, 'data-management-api')}"},
-                        json={"to_storage_area_uuid": sandbox.local_area["id"], "lifetime": 3000 * 86400,
-                              "dids": [{"namespace": "user.demo", "name": "x"}]})
+    direct = httpx.post(
+        f"{sandbox.data_management_api_url}/data/stage",
+        timeout=30,
+        headers={"Authorization": f"Bearer {service_token(sandbox, 'data-management-api')}"},
+        json={
+            "to_storage_area_uuid": sandbox.local_area["id"],
+            "lifetime": 3000 * 86400,
+            "dids": [{"namespace": "user.demo", "name": "x"}],
+        },
+    )
     assert direct.status_code == 403 and direct.json()["detail"] == body["detail"]
     assert rucio.snapshot()["rules"] == before["rules"]
 

@@ -16,11 +16,26 @@ import pytest
 import srcstage_jlab as srcstage
 from srcstage_jlab.widgets import StagePanel
 
-CLASSES = ["srcstage-panel", "srcstage-namespace", "srcstage-name-pattern", "srcstage-type",
-           "srcstage-search-button", "srcstage-results", "srcstage-add-button", "srcstage-collection-name",
-           "srcstage-open-button", "srcstage-collection-dids", "srcstage-remove-button",
-           "srcstage-lifetime-value", "srcstage-lifetime-unit", "srcstage-stage-button", "srcstage-progress",
-           "srcstage-state", "srcstage-error", "srcstage-info"]
+CLASSES = [
+    "srcstage-panel",
+    "srcstage-namespace",
+    "srcstage-name-pattern",
+    "srcstage-type",
+    "srcstage-search-button",
+    "srcstage-results",
+    "srcstage-add-button",
+    "srcstage-collection-name",
+    "srcstage-open-button",
+    "srcstage-collection-dids",
+    "srcstage-remove-button",
+    "srcstage-lifetime-value",
+    "srcstage-lifetime-unit",
+    "srcstage-stage-button",
+    "srcstage-progress",
+    "srcstage-state",
+    "srcstage-error",
+    "srcstage-info",
+]
 
 
 @pytest.fixture

@@ -14,8 +14,18 @@ import tornado.web
 
 from . import auth, data_management, site_capabilities
 from . import config as cfg
-from .faults import (ApiError, ApiHandler, NotFoundHandler, ServiceRuntime, ServiceServer, Stats,
-                     faults_from_json, faults_json, log_request, url_specs)
+from .faults import (
+    ApiError,
+    ApiHandler,
+    NotFoundHandler,
+    ServiceRuntime,
+    ServiceServer,
+    Stats,
+    faults_from_json,
+    faults_json,
+    log_request,
+    url_specs,
+)
 from .rucio_rest import RucioRest
 from .site_capabilities import Topology
 from .tokens import JWKS_PATH, TokenVerifier
@@ -149,8 +159,10 @@ CONTROL_ROUTES = [
 def _app(prefix: str, routes: list, runtime: ServiceRuntime, **deps) -> tornado.web.Application:
     return tornado.web.Application(
         url_specs(prefix, routes, runtime=runtime, **deps),
-        default_handler_class=NotFoundHandler, default_handler_args={"runtime": runtime},
-        log_function=log_request)
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"runtime": runtime},
+        log_function=log_request,
+    )
 
 
 async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
@@ -161,29 +173,49 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
     control_rt = ServiceRuntime("control", stats)
 
     auth_service = auth.AuthService(config, stats)
-    auth_server = ServiceServer(_app(API_PREFIX, auth.ROUTES, runtimes["auth"], auth=auth_service),
-                                host, config.auth_port)
+    auth_server = ServiceServer(
+        _app(API_PREFIX, auth.ROUTES, runtimes["auth"], auth=auth_service), host, config.auth_port
+    )
     auth_url = f"http://{host}:{auth_server.port}{API_PREFIX}"
     jwks_url = auth_url + JWKS_PATH
 
     topology = Topology(config)
-    sc_server = ServiceServer(_app(API_PREFIX, site_capabilities.ROUTES, runtimes["site-capabilities"],
-                                   topology=topology,
-                                   verifier=TokenVerifier(jwks_url, cfg.SITE_CAPABILITIES_AUDIENCE)),
-                              host, config.site_capabilities_port)
+    sc_server = ServiceServer(
+        _app(
+            API_PREFIX,
+            site_capabilities.ROUTES,
+            runtimes["site-capabilities"],
+            topology=topology,
+            verifier=TokenVerifier(jwks_url, cfg.SITE_CAPABILITIES_AUDIENCE),
+        ),
+        host,
+        config.site_capabilities_port,
+    )
 
     rucio = RucioRest(rucio_url)
     dm = data_management.DataManagement(config, rucio, topology)
-    dm_server = ServiceServer(_app(API_PREFIX, data_management.ROUTES, runtimes["data-management"], dm=dm,
-                                   verifier=TokenVerifier(jwks_url, cfg.DATA_MANAGEMENT_AUDIENCE)),
-                              host, config.data_management_port)
+    dm_server = ServiceServer(
+        _app(
+            API_PREFIX,
+            data_management.ROUTES,
+            runtimes["data-management"],
+            dm=dm,
+            verifier=TokenVerifier(jwks_url, cfg.DATA_MANAGEMENT_AUDIENCE),
+        ),
+        host,
+        config.data_management_port,
+    )
 
-    handle = ApisHandle(urls={}, servers={}, runtimes=runtimes, auth=auth_service, topology=topology,
-                        rucio=rucio, stats=stats)
-    control_server = ServiceServer(_app("", CONTROL_ROUTES, control_rt, handle=handle), host,
-                                   config.control_port)
-    handle.servers = {"auth": auth_server, "site-capabilities": sc_server, "data-management": dm_server,
-                      "control": control_server}
+    handle = ApisHandle(
+        urls={}, servers={}, runtimes=runtimes, auth=auth_service, topology=topology, rucio=rucio, stats=stats
+    )
+    control_server = ServiceServer(_app("", CONTROL_ROUTES, control_rt, handle=handle), host, config.control_port)
+    handle.servers = {
+        "auth": auth_server,
+        "site-capabilities": sc_server,
+        "data-management": dm_server,
+        "control": control_server,
+    }
     handle.urls = {
         "auth_api_url": auth_url,
         "site_capabilities_api_url": f"http://{host}:{sc_server.port}{API_PREFIX}",

@@ -63,14 +63,22 @@ class AuthService:
         access, claims = self.signer.issue(user, audience, lifetime)
         refresh = secrets.token_urlsafe(32)
         self.refresh_tokens[refresh] = RefreshGrant(
-            user.username, audience, time.time() + self.config.refresh_token_lifetime_s)
-        return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
-                "expires_in": lifetime, "expires_at": claims["exp"], "scope": claims["scope"]}
+            user.username, audience, time.time() + self.config.refresh_token_lifetime_s
+        )
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "expires_at": claims["exp"],
+            "scope": claims["scope"],
+        }
 
     def exchange(self, access_token: str, service: str) -> dict:
         if service not in cfg.SERVICE_AUDIENCES:
-            raise ApiError(404, f"Service '{service}' is not known to the Auth API; "
-                                f"known: {', '.join(cfg.SERVICE_AUDIENCES)}")
+            raise ApiError(
+                404, f"Service '{service}' is not known to the Auth API; known: {', '.join(cfg.SERVICE_AUDIENCES)}"
+            )
         user = self.user_of(access_token, cfg.AUTH_AUDIENCE)
         previous = self.current_exchange.get((user.username, service))
         if previous in self.refresh_tokens:
@@ -100,13 +108,15 @@ class AuthService:
     def user_of(self, access_token: str, audience: str) -> cfg.SandboxUser:
         """Verify one of our own access tokens (the Auth API trusts its key directly)."""
         try:
-            claims = jwt.decode(access_token, self.signer.public_key, algorithms=["RS256"],
-                                audience=audience, issuer=ISSUER)
+            claims = jwt.decode(
+                access_token, self.signer.public_key, algorithms=["RS256"], audience=audience, issuer=ISSUER
+            )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "Access token has expired; refresh it first") from None
         except jwt.InvalidAudienceError:
-            raise ApiError(401, f"Access token audience is not '{audience}': exchange needs an "
-                                f"Auth API token from the login") from None
+            raise ApiError(
+                401, f"Access token audience is not '{audience}': exchange needs an Auth API token from the login"
+            ) from None
         except jwt.PyJWTError as exc:
             raise ApiError(401, f"Access token is not valid: {type(exc).__name__}") from None
         user = cfg.user_by_name(claims.get("preferred_username", ""))
@@ -117,8 +127,11 @@ class AuthService:
     # --- device flow -------------------------------------------------------
     def start_device(self) -> tuple[str, DeviceGrant]:
         alphabet = string.ascii_uppercase.replace("O", "").replace("I", "")
-        user_code = "".join(secrets.choice(alphabet) for _ in range(4)) + "-" + \
+        user_code = (
             "".join(secrets.choice(alphabet) for _ in range(4))
+            + "-"
+            + "".join(secrets.choice(alphabet) for _ in range(4))
+        )
         device_code = secrets.token_urlsafe(24)
         grant = DeviceGrant(user_code, time.time() + DEVICE_CODE_LIFETIME_S)
         self.devices[device_code] = grant
@@ -131,24 +144,36 @@ class AuthService:
     def poll_device(self, device_code: str) -> dict:
         grant = self.devices.get(device_code)
         if grant is None:
-            raise ApiError(400, "Failed to get token: {'error': 'invalid_grant', "
-                                "'error_description': 'unknown device code'}")
+            raise ApiError(
+                400, "Failed to get token: {'error': 'invalid_grant', 'error_description': 'unknown device code'}"
+            )
         now = time.time()
         if grant.state == "used" or now > grant.expires_at:
-            raise ApiError(400, "Failed to get token: {'error': 'expired_token', "
-                                "'error_description': 'the device code has expired; start a new login'}")
+            raise ApiError(
+                400,
+                "Failed to get token: {'error': 'expired_token', "
+                "'error_description': 'the device code has expired; start a new login'}",
+            )
         if grant.state == "denied":
-            raise ApiError(400, "Failed to get token: {'error': 'access_denied', "
-                                "'error_description': 'the user denied the request'}")
+            raise ApiError(
+                400,
+                "Failed to get token: {'error': 'access_denied', 'error_description': 'the user denied the request'}",
+            )
         if grant.state == "pending":
             too_fast = grant.last_poll and now - grant.last_poll < grant.interval
             grant.last_poll = now
             if too_fast:
                 grant.interval += 5
-                raise ApiError(400, "Failed to get token: {'error': 'slow_down', "
-                                    f"'error_description': 'poll every {grant.interval} s at most'}}")
-            raise ApiError(400, "Failed to get token: {'error': 'authorization_pending', "
-                                "'error_description': 'the user has not approved the code yet'}")
+                raise ApiError(
+                    400,
+                    "Failed to get token: {'error': 'slow_down', "
+                    f"'error_description': 'poll every {grant.interval} s at most'}}",
+                )
+            raise ApiError(
+                400,
+                "Failed to get token: {'error': 'authorization_pending', "
+                "'error_description': 'the user has not approved the code yet'}",
+            )
         grant.state = "used"
         return {"token": self.issue_pair(cfg.user_by_name(grant.username), cfg.AUTH_AUDIENCE)}
 
@@ -170,9 +195,16 @@ class LoginDeviceHandler(AuthHandler):
     async def get(self) -> None:
         device_code, grant = self.auth.start_device()
         uri = f"{self.request.protocol}://{self.request.host}/api/v1/device"
-        self.send({"device_code": device_code, "user_code": grant.user_code,
-                   "verification_uri": uri, "verification_uri_complete": f"{uri}?user_code={grant.user_code}",
-                   "expires_in": DEVICE_CODE_LIFETIME_S, "interval": grant.interval})
+        self.send(
+            {
+                "device_code": device_code,
+                "user_code": grant.user_code,
+                "verification_uri": uri,
+                "verification_uri_complete": f"{uri}?user_code={grant.user_code}",
+                "expires_in": DEVICE_CODE_LIFETIME_S,
+                "interval": grant.interval,
+            }
+        )
 
 
 class TokenHandler(AuthHandler):
@@ -202,17 +234,27 @@ class DevicePageHandler(AuthHandler):
         esc = html.escape
         options = "".join(
             f'<option value="{esc(u.username)}"{" selected" if u is cfg.DEMO_USER else ""}>'
-            f"{esc(u.username)} ({esc(u.name)})</option>" for u in cfg.USERS)
-        body = (f'<form method="post" action="device">'
+            f"{esc(u.username)} ({esc(u.name)})</option>"
+            for u in cfg.USERS
+        )
+        body = (
+            (
+                f'<form method="post" action="device">'
                 f'<p>Code: <input name="user_code" value="{esc(user_code)}"></p>'
                 f'<p>Sign in as: <select name="username">{options}</select></p>'
                 f'<button name="action" value="approve">Approve</button> '
-                f'<button name="action" value="deny">Deny</button></form>') if form else ""
+                f'<button name="action" value="deny">Deny</button></form>'
+            )
+            if form
+            else ""
+        )
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><html><head><title>SRCNet sandbox login</title></head><body>"
-                    f"<h1>SRCNet sandbox: device login</h1><p id='message'>{esc(message)}</p>"
-                    f"{body}</body></html>")
+        self.finish(
+            f"<!doctype html><html><head><title>SRCNet sandbox login</title></head><body>"
+            f"<h1>SRCNet sandbox: device login</h1><p id='message'>{esc(message)}</p>"
+            f"{body}</body></html>"
+        )
 
     async def get(self) -> None:
         code = self.get_argument("user_code", "")
@@ -244,9 +286,14 @@ class PingHandler(AuthHandler):
 
 class HealthHandler(AuthHandler):
     async def get(self) -> None:
-        self.send({"status": "UP", "version": VERSION,
-                   "uptime": round(time.time() - self.runtime.started_at, 1),
-                   "dependent_services": {"iam": {"status": "UP"}}})
+        self.send(
+            {
+                "status": "UP",
+                "version": VERSION,
+                "uptime": round(time.time() - self.runtime.started_at, 1),
+                "dependent_services": {"iam": {"status": "UP"}},
+            }
+        )
 
 
 ROUTES = [

@@ -75,8 +75,13 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         config.scale_files = args.scale_files
     if args.port_base:
         b = args.port_base
-        (config.auth_port, config.site_capabilities_port, config.data_management_port,
-         config.control_port, config.rucio_port) = (b, b + 1, b + 2, b + 3, b + 4)
+        (
+            config.auth_port,
+            config.site_capabilities_port,
+            config.data_management_port,
+            config.control_port,
+            config.rucio_port,
+        ) = (b, b + 1, b + 2, b + 3, b + 4)
     return config
 
 
@@ -99,7 +104,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     state_dir = config.state_dir
     other = _running_pid(state_dir) if state_dir.exists() else None
     if other and other != os.getpid():
-        log.error("a sandbox (pid %s) already runs on %s: `srcstage-sandbox stop --state-dir %s`", other, state_dir, state_dir)
+        log.error(
+            "a sandbox (pid %s) already runs on %s: `srcstage-sandbox stop --state-dir %s`", other, state_dir, state_dir
+        )
         return 1
     if args.reset and state_dir.exists():
         log.info("--reset: removing %s", state_dir)
@@ -141,8 +148,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("Rucio database %s (%.1f s)", "built" if built else "reused", timings["database"])
 
         daemons = postgres.start_child(
-            [sys.executable, "-m", "srcstage_jlab.sandbox.daemons", "--state-dir", str(state_dir),
-             "--tape-delay", str(config.tape_delay_s), "--interval", str(config.daemon_interval_s)],
+            [
+                sys.executable,
+                "-m",
+                "srcstage_jlab.sandbox.daemons",
+                "--state-dir",
+                str(state_dir),
+                "--tape-delay",
+                str(config.tape_delay_s),
+                "--interval",
+                str(config.daemon_interval_s),
+            ],
             stdin=subprocess.DEVNULL,
         )
 
@@ -196,8 +212,11 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
             "state_dir": str(config.state_dir),
             **handle.urls,
             "rucio_url": server.url,
-            "rucio_root": {"account": rucio_server.ROOT_ACCOUNT, "username": rucio_server.ROOT_USERNAME,
-                           "password": rucio_server.root_password(config.state_dir)},
+            "rucio_root": {
+                "account": rucio_server.ROOT_ACCOUNT,
+                "username": rucio_server.ROOT_USERNAME,
+                "password": rucio_server.root_password(config.state_dir),
+            },
             "local_area": {"id": LOCAL_AREA.id, "name": LOCAL_AREA.name, "directory": str(config.area_dir(LOCAL_AREA))},
             "jupyterhub_host": JUPYTERHUB_HOST,
             "max_stage_lifetime_s": config.max_stage_lifetime_s,
@@ -206,8 +225,11 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
         }
         for f in ready_files:
             _write_json(f, ready)
-        log.info("ready in %.1f s: %s", ready["started_in_s"],
-                 ", ".join(f"{k}={v}" for k, v in ready.items() if k.endswith("_url")))
+        log.info(
+            "ready in %.1f s: %s",
+            ready["started_in_s"],
+            ", ".join(f"{k}={v}" for k, v in ready.items() if k.endswith("_url")),
+        )
         code = 0
         while not stop.is_set():
             try:
@@ -215,8 +237,11 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
             except asyncio.TimeoutError:
                 dead = [p for p in _procs(children) if p.poll() is not None]
                 if dead:
-                    log.error("a child process exited unexpectedly (pid %s, code %s): stopping",
-                              dead[0].pid, dead[0].returncode)
+                    log.error(
+                        "a child process exited unexpectedly (pid %s, code %s): stopping",
+                        dead[0].pid,
+                        dead[0].returncode,
+                    )
                     code = 1
                     break
         log.info("stopping")
@@ -305,18 +330,28 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="srcstage-sandbox", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                        help=f"where everything lives (default {DEFAULT_STATE_DIR})")
+    common.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help=f"where everything lives (default {DEFAULT_STATE_DIR})",
+    )
     starting = argparse.ArgumentParser(add_help=False)
     starting.add_argument("--reset", action="store_true", help="delete the state dir first")
     starting.add_argument("--ready-file", help="also write the ready file here")
     starting.add_argument("--token-lifetime", type=int, help="access token lifetime, seconds")
     starting.add_argument("--tape-delay", type=float, help="tape recall delay of cold areas, seconds")
     starting.add_argument("--max-lifetime", type=int, help="the DM policy's maximum staging lifetime, seconds")
-    starting.add_argument("--scale-files", type=int, help="files in ska-low:scale-test when seeding "
-                          "(default 3000; ignored once the state dir is seeded)")
-    starting.add_argument("--port-base", type=int, help="fixed ports: auth, site capabilities, DM, control, "
-                          "rucio = BASE..BASE+4 (default: free ports)")
+    starting.add_argument(
+        "--scale-files",
+        type=int,
+        help="files in ska-low:scale-test when seeding (default 3000; ignored once the state dir is seeded)",
+    )
+    starting.add_argument(
+        "--port-base",
+        type=int,
+        help="fixed ports: auth, site capabilities, DM, control, rucio = BASE..BASE+4 (default: free ports)",
+    )
     sub.add_parser("run", parents=[common, starting], help="run in the foreground until SIGINT/SIGTERM")
     start = sub.add_parser("start", parents=[common, starting], help="run detached; return once ready")
     start.add_argument("--timeout", type=float, default=120)
@@ -328,8 +363,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     logging.getLogger("srcstage_jlab").setLevel(logging.INFO)
     return {"run": cmd_run, "start": cmd_start, "stop": cmd_stop, "status": cmd_status}[args.command](args)
 

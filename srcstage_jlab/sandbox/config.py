@@ -26,11 +26,7 @@ class SandboxUser:
     @property
     def owned_namespaces(self) -> tuple[str, ...]:
         prefix, suffix = "data/namespaces/", "/owner"
-        return tuple(
-            g[len(prefix) : -len(suffix)]
-            for g in self.groups
-            if g.startswith(prefix) and g.endswith(suffix)
-        )
+        return tuple(g[len(prefix) : -len(suffix)] for g in self.groups if g.startswith(prefix) and g.endswith(suffix))
 
 
 def owner_group(namespace: str) -> str:
@@ -102,22 +98,41 @@ REMOTE_NODE, REMOTE_SITE = "FARSRC", "FARSRC-ARCHIVE"
 
 AREAS: tuple[SandboxArea, ...] = (
     # Next to the compute that runs the JupyterHub: the staging destination.
-    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000001", "SANDBOX_LOCAL", "rse",
-                LOCAL_SITE, LOCAL_NODE, tier=1, demo_quota_bytes=64 * 1024**2),
+    SandboxArea(
+        "6f1d3c1a-1b2c-4d5e-8f90-000000000001",
+        "SANDBOX_LOCAL",
+        "rse",
+        LOCAL_SITE,
+        LOCAL_NODE,
+        tier=1,
+        demo_quota_bytes=64 * 1024**2,
+    ),
     # Same storage, but an ingest area: never a staging target.
-    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000002", "SANDBOX_INGEST", "ingest",
-                LOCAL_SITE, LOCAL_NODE, tier=1),
+    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000002", "SANDBOX_INGEST", "ingest", LOCAL_SITE, LOCAL_NODE, tier=1),
     # Retired by the operators: force-disabled.
-    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000003", "SANDBOX_OLD", "rse",
-                LOCAL_SITE, LOCAL_NODE, tier=1, force_disabled=True,
-                demo_quota_bytes=64 * 1024**2),
+    SandboxArea(
+        "6f1d3c1a-1b2c-4d5e-8f90-000000000003",
+        "SANDBOX_OLD",
+        "rse",
+        LOCAL_SITE,
+        LOCAL_NODE,
+        tier=1,
+        force_disabled=True,
+        demo_quota_bytes=64 * 1024**2,
+    ),
     # The remote archive: cold, tape-like storage where most data lives.
-    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000004", "FAR_TAPE", "rse",
-                REMOTE_SITE, REMOTE_NODE, tier=2, cold=True),
+    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000004", "FAR_TAPE", "rse", REMOTE_SITE, REMOTE_NODE, tier=2, cold=True),
     # Remote disk, currently in an unplanned downtime.
-    SandboxArea("6f1d3c1a-1b2c-4d5e-8f90-000000000005", "FAR_DISK", "rse",
-                REMOTE_SITE, REMOTE_NODE, tier=1, downtime_now=True,
-                demo_quota_bytes=64 * 1024**2),
+    SandboxArea(
+        "6f1d3c1a-1b2c-4d5e-8f90-000000000005",
+        "FAR_DISK",
+        "rse",
+        REMOTE_SITE,
+        REMOTE_NODE,
+        tier=1,
+        downtime_now=True,
+        demo_quota_bytes=64 * 1024**2,
+    ),
 )
 LOCAL_AREA = AREAS[0]
 COLD_AREA = AREAS[3]

@@ -55,10 +55,16 @@ def _conveyor_steps() -> list[tuple[str, object]]:
     from rucio.daemons.conveyor.submitter import submitter
 
     return [
-        ("conveyor-submitter", functools.partial(
-            submitter, once=True, partition_wait_time=0, transfertools=["mock"], bulk=1000)),
-        ("conveyor-poller", functools.partial(
-            poller, once=True, partition_wait_time=0, older_than=0, db_bulk=1000, fts_bulk=1000, transfertool="mock")),
+        (
+            "conveyor-submitter",
+            functools.partial(submitter, once=True, partition_wait_time=0, transfertools=["mock"], bulk=1000),
+        ),
+        (
+            "conveyor-poller",
+            functools.partial(
+                poller, once=True, partition_wait_time=0, older_than=0, db_bulk=1000, fts_bulk=1000, transfertool="mock"
+            ),
+        ),
         ("conveyor-finisher", functools.partial(finisher, once=True, partition_wait_time=0, db_bulk=1000, bulk=1000)),
     ]
 
@@ -94,14 +100,20 @@ def run(config: SandboxConfig) -> None:
 def _stop(signum: int, frame: object) -> None:
     STOP.set()
     # Rucio's daemons watch their own stop events inside a cycle.
-    for module in ("rucio.daemons.conveyor.submitter", "rucio.daemons.conveyor.poller", "rucio.daemons.conveyor.finisher"):
+    for module in (
+        "rucio.daemons.conveyor.submitter",
+        "rucio.daemons.conveyor.poller",
+        "rucio.daemons.conveyor.finisher",
+    ):
         mod = sys.modules.get(module)
         if mod is not None:
             mod.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m srcstage_jlab.sandbox.daemons", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m srcstage_jlab.sandbox.daemons", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--tape-delay", type=float, default=SandboxConfig.tape_delay_s)
     parser.add_argument("--interval", type=float, default=SandboxConfig.daemon_interval_s)

@@ -43,8 +43,12 @@ ASYNC_RULE_FILES = 1000  # rules over more files are injected asynchronously
 ATTACH_CHUNK = 1000
 FORBIDDEN = "You do not have permission to access this resource."
 RULE_STATES = {  # Rucio rule state -> our job state
-    "INJECT": "SUBMITTED", "REPLICATING": "STAGING", "OK": "COMPLETED", "STUCK": "STUCK",
-    "SUSPENDED": "SUSPENDED", "WAITING_APPROVAL": "WAITING_APPROVAL",
+    "INJECT": "SUBMITTED",
+    "REPLICATING": "STAGING",
+    "OK": "COMPLETED",
+    "STUCK": "STUCK",
+    "SUSPENDED": "SUSPENDED",
+    "WAITING_APPROVAL": "WAITING_APPROVAL",
 }
 STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTED", "STAGING", "COMPLETED"]
 
@@ -94,21 +98,30 @@ def _now_iso() -> str:
 
 def check_namespace(value: Any, loc: list) -> str:
     if not isinstance(value, str) or not value:
-        raise validation_error(loc, "Field required" if value is None else "Input should be a valid string",
-                               "missing" if value is None else "string_type")
+        raise validation_error(
+            loc,
+            "Field required" if value is None else "Input should be a valid string",
+            "missing" if value is None else "string_type",
+        )
     if len(value) > MAX_NAMESPACE_LEN or not DID_NAME_RE.match(value) or "/" in value:
-        raise validation_error(loc, f"Namespace '{value}' is invalid: at most {MAX_NAMESPACE_LEN} characters "
-                                    f"of letters, digits, '.', '-', '_'")
+        raise validation_error(
+            loc,
+            f"Namespace '{value}' is invalid: at most {MAX_NAMESPACE_LEN} characters of letters, digits, '.', '-', '_'",
+        )
     return value
 
 
 def check_name(value: Any, loc: list) -> str:
     if not isinstance(value, str) or not value:
-        raise validation_error(loc, "Field required" if value is None else "Input should be a valid string",
-                               "missing" if value is None else "string_type")
+        raise validation_error(
+            loc,
+            "Field required" if value is None else "Input should be a valid string",
+            "missing" if value is None else "string_type",
+        )
     if len(value) > MAX_NAME_LEN or not DID_NAME_RE.match(value) or ".." in value:
-        raise validation_error(loc, f"DID name '{value[:60]}' is invalid: at most {MAX_NAME_LEN} characters "
-                                    f"matching {DID_NAME_RE.pattern}")
+        raise validation_error(
+            loc, f"DID name '{value[:60]}' is invalid: at most {MAX_NAME_LEN} characters matching {DID_NAME_RE.pattern}"
+        )
     return value
 
 
@@ -122,8 +135,10 @@ def check_dids(value: Any, loc: list) -> list[dict]:
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise validation_error(loc + [i], "Input should be an object {namespace, name}")
-        did = {"scope": check_namespace(item.get("namespace"), loc + [i, "namespace"]),
-               "name": check_name(item.get("name"), loc + [i, "name"])}
+        did = {
+            "scope": check_namespace(item.get("namespace"), loc + [i, "namespace"]),
+            "name": check_name(item.get("name"), loc + [i, "name"]),
+        }
         if (did["scope"], did["name"]) not in seen:
             seen.add((did["scope"], did["name"]))
             out.append(did)
@@ -205,8 +220,11 @@ class DataManagement:
         if not isinstance(metadata, dict):
             raise validation_error(["body", "metadata"], "Input should be a valid dictionary", "dict_type")
         if cfg.owner_group(scope) not in groups:
-            raise ApiError(403, f"{FORBIDDEN} Writing into namespace '{scope}' needs membership of the "
-                                f"group '{cfg.owner_group(scope)}'.")
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} Writing into namespace '{scope}' needs membership of the "
+                f"group '{cfg.owner_group(scope)}'.",
+            )
         collection = {"scope": scope, "name": name}
         files_dataset = {"scope": scope, "name": f"{name}.files"}
         found = await self.existing(user.username, [collection, files_dataset] + members)
@@ -216,30 +234,38 @@ class DataManagement:
         if missing:
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             raise ApiError(404, f"Data identifier(s) not found: {', '.join(missing[:5])}{more}")
-        types = {(d["scope"], d["name"]): str(found[(d["scope"], d["name"])]["did_type"]).upper()
-                 for d in members}
+        types = {(d["scope"], d["name"]): str(found[(d["scope"], d["name"])]["did_type"]).upper() for d in members}
         files = [d for d in members if types[(d["scope"], d["name"])] == "FILE"]
         collections = [d for d in members if types[(d["scope"], d["name"])] != "FILE"]
         if kind == "dataset" and collections:
-            raise ApiError(409, f"A dataset holds only files; {did_str(collections[0])} is a "
-                                f"{types[(collections[0]['scope'], collections[0]['name'])].lower()}. "
-                                f"Use type 'container'.")
+            raise ApiError(
+                409,
+                f"A dataset holds only files; {did_str(collections[0])} is a "
+                f"{types[(collections[0]['scope'], collections[0]['name'])].lower()}. "
+                f"Use type 'container'.",
+            )
         # A Rucio container cannot hold files directly: files given for a container are
         # gathered into the dataset '<name>.files' inside it (checked free above).
         wrap = kind == "container" and bool(files)
         if wrap and (scope, files_dataset["name"]) in found:
-            raise ApiError(409, f"A data identifier named {did_str(files_dataset)} already exists; "
-                                f"it is needed to hold the files of container {scope}:{name}")
+            raise ApiError(
+                409,
+                f"A data identifier named {did_str(files_dataset)} already exists; "
+                f"it is needed to hold the files of container {scope}:{name}",
+            )
         await self.call(self.rucio.add_did(user.username, scope, name, kind, metadata), "creating the collection")
         if wrap:
-            await self.call(self.rucio.add_did(user.username, scope, files_dataset["name"], "dataset"),
-                            "creating the files dataset")
-            await self.call(self.rucio.attach(user.username, scope, files_dataset["name"], files, ATTACH_CHUNK),
-                            "attaching files")
+            await self.call(
+                self.rucio.add_did(user.username, scope, files_dataset["name"], "dataset"), "creating the files dataset"
+            )
+            await self.call(
+                self.rucio.attach(user.username, scope, files_dataset["name"], files, ATTACH_CHUNK), "attaching files"
+            )
             collections = collections + [files_dataset]
             files = []
-        await self.call(self.rucio.attach(user.username, scope, name, files or collections, ATTACH_CHUNK),
-                        "attaching members")
+        await self.call(
+            self.rucio.attach(user.username, scope, name, files or collections, ATTACH_CHUNK), "attaching members"
+        )
         return {"namespace": scope, "name": name, "type": kind, "attached": len(members)}
 
     async def read_collection(self, account: str, scope: str, name: str) -> dict:
@@ -249,27 +275,37 @@ class DataManagement:
             raise ApiError(404, f"{scope}:{name} is a file, not a collection")
         members = await self.call(self.rucio.content(account, scope, name), f"{scope}:{name}")
         files = await self.call(self.rucio.files(account, scope, name), f"{scope}:{name}")
-        return {"namespace": scope, "name": name, "type": kind,
-                "dids": [{"namespace": m["scope"], "name": m["name"], "type": str(m.get("type", "")).lower()}
-                         for m in members],
-                "bytes": sum(f.get("bytes") or 0 for f in files), "files": len(files)}
+        return {
+            "namespace": scope,
+            "name": name,
+            "type": kind,
+            "dids": [
+                {"namespace": m["scope"], "name": m["name"], "type": str(m.get("type", "")).lower()} for m in members
+            ],
+            "bytes": sum(f.get("bytes") or 0 for f in files),
+            "files": len(files),
+        }
 
     # --- catalogue ------------------------------------------------------------
-    async def list_dids(self, account: str, scope: str, name: str, filters: str, limit: int | None,
-                        detail: bool) -> list[dict]:
+    async def list_dids(
+        self, account: str, scope: str, name: str, filters: str, limit: int | None, detail: bool
+    ) -> list[dict]:
         did_type = "all"
         for pair in filter(None, (p.strip() for p in filters.split(","))):
             key, _, value = pair.partition("=")
             if key.strip() == "type":
                 did_type = value.strip().lower()
         if did_type not in ("all", "file", "dataset", "container", "collection"):
-            raise validation_error(["query", "filters"], "type must be file, dataset, container, "
-                                                         "collection or all")
+            raise validation_error(["query", "filters"], "type must be file, dataset, container, collection or all")
         rows = await self.call(self.rucio.search(account, scope, name or "*", did_type, limit), scope)
         out = []
         for r in rows:
-            item = {"namespace": r.get("scope", scope), "name": r["name"],
-                    "type": str(r.get("did_type", "")).lower(), "bytes": r.get("bytes")}
+            item = {
+                "namespace": r.get("scope", scope),
+                "name": r["name"],
+                "type": str(r.get("did_type", "")).lower(),
+                "bytes": r.get("bytes"),
+            }
             if detail:
                 item["length"] = r.get("length")
             out.append(item)
@@ -278,14 +314,21 @@ class DataManagement:
     async def locate(self, account: str, scope: str, name: str) -> list[dict]:
         did = await self.call(self.rucio.did(account, scope, name), f"{scope}:{name}")
         is_dataset = str(did.get("type", "")).upper() != "FILE"
-        replicas = await self.call(self.rucio.replicas(account, [{"scope": scope, "name": name}]),
-                                   f"{scope}:{name}")
+        replicas = await self.call(self.rucio.replicas(account, [{"scope": scope, "name": name}]), f"{scope}:{name}")
         per_rse: dict[str, dict] = {}
         for rep in replicas:
             for rse, pfns in (rep.get("rses") or {}).items():
-                entry = per_rse.setdefault(rse, {"identifier": rse, "associated_storage_area_id": (
-                    cfg.area_by_name(rse).id if cfg.area_by_name(rse) else None), "replicas": [],
-                    "is_dataset": is_dataset, "files": 0, "bytes": 0})
+                entry = per_rse.setdefault(
+                    rse,
+                    {
+                        "identifier": rse,
+                        "associated_storage_area_id": (cfg.area_by_name(rse).id if cfg.area_by_name(rse) else None),
+                        "replicas": [],
+                        "is_dataset": is_dataset,
+                        "files": 0,
+                        "bytes": 0,
+                    },
+                )
                 entry["replicas"].extend(pfns)
                 entry["files"] += 1
                 entry["bytes"] += rep.get("bytes") or 0
@@ -317,8 +360,11 @@ class DataManagement:
             check_namespace(parent, ["body", "parent_namespace"])
         cap = self.config.max_stage_lifetime_s
         if lifetime > cap:
-            raise ApiError(403, f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
-                                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).")
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
+                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).",
+            )
         area = cfg.area_by_id(area_id)
         if area is None:
             raise ApiError(404, f"Storage area with identifier '{area_id}' could not be found")
@@ -327,28 +373,41 @@ class DataManagement:
             raise ApiError(409, f"Staging refused: {refusal}")
         found = await self.require_existing(user.username, dids)
         n_files = 0
-        for key, row in found.items():
+        for row in found.values():
             kind = str(row["did_type"]).upper()
             if kind == "FILE":
                 n_files += 1
             elif kind == "DATASET" and row.get("length") is not None:
                 n_files += row["length"]
             else:  # an open dataset has no length yet; a container's counts its children
-                n_files += len(await self.call(self.rucio.files(user.username, row["scope"], row["name"]),
-                                               f"listing the files of {row['scope']}:{row['name']}"))
+                n_files += len(
+                    await self.call(
+                        self.rucio.files(user.username, row["scope"], row["name"]),
+                        f"listing the files of {row['scope']}:{row['name']}",
+                    )
+                )
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
         # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
         asynchronous = n_files > ASYNC_RULE_FILES
-        rule_ids = await self.call(self.rucio.add_rule(
-            user.username, dids, area.name, lifetime, asynchronous,
-            comment="srcstage sandbox staging request"), f"staging to {area.name}")
+        rule_ids = await self.call(
+            self.rucio.add_rule(
+                user.username, dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
+            ),
+            f"staging to {area.name}",
+        )
         created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        job = {"job_id": uuid.uuid4().hex, "user": user.username, "rule_ids": rule_ids,
-               "storage_area_uuid": area.id, "rse": area.name, "lifetime": lifetime,
-               "parent_namespace": parent or dids[0]["scope"],
-               "dids": [{"namespace": d["scope"], "name": d["name"]} for d in dids],
-               "created_at": created.isoformat(),
-               "expires_at": (created + dt.timedelta(seconds=lifetime)).isoformat()}
+        job = {
+            "job_id": uuid.uuid4().hex,
+            "user": user.username,
+            "rule_ids": rule_ids,
+            "storage_area_uuid": area.id,
+            "rse": area.name,
+            "lifetime": lifetime,
+            "parent_namespace": parent or dids[0]["scope"],
+            "dids": [{"namespace": d["scope"], "name": d["name"]} for d in dids],
+            "created_at": created.isoformat(),
+            "expires_at": (created + dt.timedelta(seconds=lifetime)).isoformat(),
+        }
         self.jobs.add(job)
         public = {k: v for k, v in job.items() if k != "user"}
         return {**public, "state": "SUBMITTED"}
@@ -368,8 +427,13 @@ class DataManagement:
             raise ApiError(404, f"Staging job '{job_id}' could not be found")
         if job["user"] != user.username and ADMIN_GROUP not in groups:
             raise ApiError(403, f"{FORBIDDEN} Staging job '{job_id}' belongs to another user.")
-        states, progress, expires = [], dict.fromkeys(
-            ("files_total", "files_ok", "files_replicating", "files_stuck", "bytes_total", "bytes_ok"), 0), []
+        states, progress, expires = (
+            [],
+            dict.fromkeys(
+                ("files_total", "files_ok", "files_replicating", "files_stuck", "bytes_total", "bytes_ok"), 0
+            ),
+            [],
+        )
         for rule_id in job["rule_ids"]:
             try:
                 rule = await self.rucio.rule(job["user"], rule_id)
@@ -396,13 +460,29 @@ class DataManagement:
         known = [s for s in STATE_PRIORITY if s in states]
         state = known[0] if known else (states[0] if states else "EXPIRED")
         public = {k: v for k, v in job.items() if k != "user"}
-        return {**public, "state": state, "expires_at": (expires[0] if expires and expires[0]
-                                                         else job["expires_at"]), "progress": progress}
+        return {
+            **public,
+            "state": state,
+            "expires_at": (expires[0] if expires and expires[0] else job["expires_at"]),
+            "progress": progress,
+        }
 
 
 def rule_view(rule: dict) -> dict:
-    keys = ("id", "scope", "name", "rse_expression", "state", "account", "copies", "locks_ok_cnt",
-            "locks_replicating_cnt", "locks_stuck_cnt", "grouping", "comments")
+    keys = (
+        "id",
+        "scope",
+        "name",
+        "rse_expression",
+        "state",
+        "account",
+        "copies",
+        "locks_ok_cnt",
+        "locks_replicating_cnt",
+        "locks_stuck_cnt",
+        "grouping",
+        "comments",
+    )
     view = {k: rule.get(k) for k in keys}
     view["namespace"] = view.pop("scope")
     view["expires_at"] = rucio_time(rule.get("expires_at"))
@@ -455,8 +535,16 @@ class NamespacesHandler(DmHandler):
 class ListHandler(DmHandler):
     async def get(self, namespace: str) -> None:
         detail = self.get_argument("detail", "false").lower() in ("1", "true", "yes")
-        self.send(await self.dm.list_dids(self.user.username, namespace, self.get_argument("name", "*"),
-                                          self.get_argument("filters", ""), self.int_arg("limit"), detail))
+        self.send(
+            await self.dm.list_dids(
+                self.user.username,
+                namespace,
+                self.get_argument("name", "*"),
+                self.get_argument("filters", ""),
+                self.int_arg("limit"),
+                detail,
+            )
+        )
 
 
 class LocateHandler(DmHandler):
@@ -467,8 +555,11 @@ class LocateHandler(DmHandler):
 class MetadataHandler(DmHandler):
     async def get(self, namespace: str, name: str) -> None:
         plugin = self.get_argument("plugin", "DID_COLUMN")
-        self.send(await self.dm.call(self.dm.rucio.metadata(self.user.username, namespace, name, plugin),
-                                     f"{namespace}:{name}"))
+        self.send(
+            await self.dm.call(
+                self.dm.rucio.metadata(self.user.username, namespace, name, plugin), f"{namespace}:{name}"
+            )
+        )
 
 
 class CollectionsHandler(DmHandler):
@@ -512,15 +603,22 @@ class HealthHandler(DmHandler):
         try:
             await self.dm.rucio.ping()
             rucio_ok = True
-        except (RucioError, Exception):  # noqa: BLE001 - any failure means "down" here
+        except (RucioError, Exception):
             rucio_ok = False
         auth_ok = await self.verifier.probe()
         ok = rucio_ok and auth_ok
-        self.send({"status": "UP" if ok else "DOWN", "version": VERSION,
-                   "uptime": round(time.time() - self.runtime.started_at, 1),
-                   "dependent_services": {"rucio": {"status": "UP" if rucio_ok else "DOWN"},
-                                          "authn-api": {"status": "UP" if auth_ok else "DOWN"}}},
-                  200 if ok else 500)
+        self.send(
+            {
+                "status": "UP" if ok else "DOWN",
+                "version": VERSION,
+                "uptime": round(time.time() - self.runtime.started_at, 1),
+                "dependent_services": {
+                    "rucio": {"status": "UP" if rucio_ok else "DOWN"},
+                    "authn-api": {"status": "UP" if auth_ok else "DOWN"},
+                },
+            },
+            200 if ok else 500,
+        )
 
 
 ROUTES = [

@@ -16,8 +16,9 @@ import logging
 import random
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -63,8 +64,7 @@ class Stats:
         return {
             "requests": {svc: dict(c) for svc, c in self.requests.items()},
             "exchanges": [
-                {"user": user, "audience": aud, "count": n}
-                for (user, aud), n in sorted(self.exchanges.items())
+                {"user": user, "audience": aud, "count": n} for (user, aud), n in sorted(self.exchanges.items())
             ],
         }
 
@@ -136,21 +136,21 @@ class ApiHandler(tornado.web.RequestHandler):
             setattr(self, key, value)
 
     async def prepare(self) -> None:
-        self.runtime.stats.requests[self.runtime.name][
-            f"{self.request.method} {self.route_template}"
-        ] += 1
+        self.runtime.stats.requests[self.runtime.name][f"{self.request.method} {self.route_template}"] += 1
         faults = self.runtime.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000.0)
         if faults.burst:
             faults.burst -= 1
             status = 503 if faults.burst % 2 else 500
-            raise ApiError(status, f"General error occurred: injected fault ({status}) "
-                                   f"in the sandbox {self.runtime.name} service")
+            raise ApiError(
+                status, f"General error occurred: injected fault ({status}) in the sandbox {self.runtime.name} service"
+            )
         if faults.error_rate and random.random() < faults.error_rate:
             status = random.choice((500, 503))
-            raise ApiError(status, f"General error occurred: injected fault ({status}) "
-                                   f"in the sandbox {self.runtime.name} service")
+            raise ApiError(
+                status, f"General error occurred: injected fault ({status}) in the sandbox {self.runtime.name} service"
+            )
 
     def check_xsrf_cookie(self) -> None:  # an API with bearer tokens, not a cookie app
         pass
@@ -160,8 +160,9 @@ class ApiHandler(tornado.web.RequestHandler):
         try:
             return json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(422, [{"loc": ["body", getattr(exc, "pos", 0)],
-                                  "msg": "JSON decode error", "type": "json_invalid"}]) from None
+            raise ApiError(
+                422, [{"loc": ["body", getattr(exc, "pos", 0)], "msg": "JSON decode error", "type": "json_invalid"}]
+            ) from None
 
     def send(self, body: Any, status: int = 200) -> None:
         self.set_status(status)

@@ -120,7 +120,9 @@ class PostgresCluster:
     def _run(self, args: list[str]) -> None:
         res = subprocess.run(args, capture_output=True, text=True, **self.run_as)
         if res.returncode:
-            raise RuntimeError(f"{Path(args[0]).name} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}")
+            raise RuntimeError(
+                f"{Path(args[0]).name} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}"
+            )
 
     def _make_reachable(self) -> None:
         """Let the `postgres` user reach its directories when we are root.
@@ -149,8 +151,21 @@ class PostgresCluster:
     def start(self, timeout: float = 30.0) -> None:
         self._make_reachable()
         if not self.initialised():
-            self._run([self._tool("initdb"), "-D", str(self.data_dir), "-A", "trust", "-U", "postgres",
-                       "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+            self._run(
+                [
+                    self._tool("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
             created = True
         else:
             created = False
@@ -163,11 +178,32 @@ class PostgresCluster:
         # The postmaster itself is our child (not daemonised by pg_ctl) so it can
         # carry a parent-death signal: SIGINT is PostgreSQL's "fast shutdown".
         self.proc = start_child(
-            [self._tool("postgres"), "-D", str(self.data_dir), "-h", self.host, "-p", str(self.port),
-             "-k", str(self.socket_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
-            death_signal=signal.SIGINT, stdout=log_file, stderr=log_file,
-            stdin=subprocess.DEVNULL, **self.run_as,
+            [
+                self._tool("postgres"),
+                "-D",
+                str(self.data_dir),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.socket_dir),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=64MB",
+            ],
+            death_signal=signal.SIGINT,
+            stdout=log_file,
+            stderr=log_file,
+            stdin=subprocess.DEVNULL,
+            **self.run_as,
         )
         log_file.close()
         deadline = time.monotonic() + timeout
@@ -181,7 +217,9 @@ class PostgresCluster:
                 raise RuntimeError(f"PostgreSQL did not start; log tail:\n{tail}")
             time.sleep(0.1)
         if created:
-            self._run([self._tool("createdb"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", DATABASE])
+            self._run(
+                [self._tool("createdb"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", DATABASE]
+            )
 
     @staticmethod
     def _pid_alive(pid_file: Path) -> bool:
@@ -196,8 +234,12 @@ class PostgresCluster:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            res = subprocess.run([self._tool("pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "20"],
-                                 capture_output=True, text=True, **self.run_as)
+            res = subprocess.run(
+                [self._tool("pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "20"],
+                capture_output=True,
+                text=True,
+                **self.run_as,
+            )
             if res.returncode:
                 log.warning("pg_ctl stop failed: %s", res.stderr.strip())
             stop_child(self.proc, signal.SIGINT)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -73,9 +74,14 @@ class RucioRest:
             user = cfg.user_by_name(account)
             if user is None:
                 raise RucioError(401, "CannotAuthenticate", f"No Rucio identity for account '{account}'")
-            response = await self._client.get("/auth/userpass", headers={
-                "X-Rucio-Account": account, "X-Rucio-Username": user.username,
-                "X-Rucio-Password": user.rucio_password})
+            response = await self._client.get(
+                "/auth/userpass",
+                headers={
+                    "X-Rucio-Account": account,
+                    "X-Rucio-Username": user.username,
+                    "X-Rucio-Password": user.rucio_password,
+                },
+            )
             self._raise_for(response)
             token = response.headers["X-Rucio-Auth-Token"]
             self._tokens[account] = (token, time.monotonic() + TOKEN_CACHE_S)
@@ -95,21 +101,30 @@ class RucioRest:
                 message = response.text[:300]
         raise RucioError(response.status_code, exc_class, message)
 
-    async def request(self, account: str, method: str, path: str, *, params: dict | None = None,
-                      body: Any = None, stream: bool = False) -> Any:
+    async def request(
+        self,
+        account: str,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        stream: bool = False,
+    ) -> Any:
         """One Rucio call as `account`; renews the Rucio token once if Rucio refuses it."""
         headers = {"Accept": STREAM if stream else "application/json"}
         content = json.dumps(body) if body is not None else None
         for attempt in (0, 1):
             headers["X-Rucio-Auth-Token"] = await self._token(account, renew=attempt > 0)
             try:
-                response = await self._client.request(method, path, params=params, content=content,
-                                                      headers=headers)
+                response = await self._client.request(method, path, params=params, content=content, headers=headers)
             except httpx.HTTPError as exc:
-                raise RucioError(503, "ConnectionError",
-                                 f"Rucio is not reachable ({type(exc).__name__})") from None
-            if response.status_code == 401 and response.headers.get("ExceptionClass") in (
-                    "CannotAuthenticate", None) and attempt == 0:
+                raise RucioError(503, "ConnectionError", f"Rucio is not reachable ({type(exc).__name__})") from None
+            if (
+                response.status_code == 401
+                and response.headers.get("ExceptionClass") in ("CannotAuthenticate", None)
+                and attempt == 0
+            ):
                 continue
             self._raise_for(response)
             return _parse(response)
@@ -124,75 +139,96 @@ class RucioRest:
     async def scopes(self, account: str) -> list[str]:
         return await self.request(account, "GET", "/scopes/")
 
-    async def search(self, account: str, scope: str, name: str, did_type: str,
-                     limit: int | None) -> list[dict]:
+    async def search(self, account: str, scope: str, name: str, did_type: str, limit: int | None) -> list[dict]:
         params: dict[str, Any] = {"type": did_type, "long": "True", "name": name}
         if limit:
             params["limit"] = limit
-        return await self.request(account, "GET", f"/dids/{quote(scope, safe='')}/dids/search",
-                                  params=params, stream=True) or []
+        return (
+            await self.request(account, "GET", f"/dids/{quote(scope, safe='')}/dids/search", params=params, stream=True)
+            or []
+        )
 
     async def did(self, account: str, scope: str, name: str) -> dict:
         return await self.request(account, "GET", f"/dids/{did_path(scope, name)}")
 
     async def metadata(self, account: str, scope: str, name: str, plugin: str = "DID_COLUMN") -> dict:
-        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/meta",
-                                  params={"plugin": plugin})
+        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/meta", params={"plugin": plugin})
 
     async def bulk_metadata(self, account: str, dids: list[dict]) -> list[dict]:
         """DID columns of those DIDs that exist (missing ones are simply absent), in one call."""
         rows: list[dict] = []
         for start in range(0, len(dids), BULK_CHUNK):  # Rucio's schema caps a DID list at 1000
-            rows += await self.request(account, "POST", "/dids/bulkmeta", stream=True, body={
-                "dids": [{"scope": d["scope"], "name": d["name"]} for d in dids[start:start + BULK_CHUNK]],
-                "inherit": False, "plugin": "DID_COLUMN"}) or []
+            rows += (
+                await self.request(
+                    account,
+                    "POST",
+                    "/dids/bulkmeta",
+                    stream=True,
+                    body={
+                        "dids": [{"scope": d["scope"], "name": d["name"]} for d in dids[start : start + BULK_CHUNK]],
+                        "inherit": False,
+                        "plugin": "DID_COLUMN",
+                    },
+                )
+                or []
+            )
         return rows
 
     async def content(self, account: str, scope: str, name: str) -> list[dict]:
-        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/dids",
-                                  stream=True) or []
+        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/dids", stream=True) or []
 
     async def files(self, account: str, scope: str, name: str) -> list[dict]:
-        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/files",
-                                  stream=True) or []
+        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/files", stream=True) or []
 
-    async def add_did(self, account: str, scope: str, name: str, did_type: str,
-                      meta: dict | None = None) -> None:
-        await self.request(account, "POST", f"/dids/{did_path(scope, name)}",
-                           body={"type": did_type.upper(), "meta": meta or {}})
+    async def add_did(self, account: str, scope: str, name: str, did_type: str, meta: dict | None = None) -> None:
+        await self.request(
+            account, "POST", f"/dids/{did_path(scope, name)}", body={"type": did_type.upper(), "meta": meta or {}}
+        )
 
-    async def attach(self, account: str, scope: str, name: str, dids: Iterable[dict],
-                     chunk: int = 1000) -> int:
+    async def attach(self, account: str, scope: str, name: str, dids: Iterable[dict], chunk: int = 1000) -> int:
         members = [{"scope": d["scope"], "name": d["name"]} for d in dids]
         for start in range(0, len(members), chunk):
-            await self.request(account, "POST", f"/dids/{did_path(scope, name)}/dids",
-                               body={"dids": members[start:start + chunk]})
+            await self.request(
+                account, "POST", f"/dids/{did_path(scope, name)}/dids", body={"dids": members[start : start + chunk]}
+            )
         return len(members)
 
     async def replicas(self, account: str, dids: list[dict], schemes: list[str] | None = None) -> list[dict]:
         """Available replicas of the files under these DIDs (collections resolved by Rucio)."""
-        body: dict[str, Any] = {"dids": [{"scope": d["scope"], "name": d["name"]} for d in dids],
-                                "all_states": False, "resolve_archives": False}
+        body: dict[str, Any] = {
+            "dids": [{"scope": d["scope"], "name": d["name"]} for d in dids],
+            "all_states": False,
+            "resolve_archives": False,
+        }
         if schemes:
             body["schemes"] = schemes
         return await self.request(account, "POST", "/replicas/list", body=body, stream=True) or []
 
     # --- rules -------------------------------------------------------------------
-    async def add_rule(self, account: str, dids: list[dict], rse_expression: str, lifetime: int,
-                       asynchronous: bool, comment: str = "") -> list[str]:
-        return await self.request(account, "POST", "/rules/", body={
-            "dids": [{"scope": d["scope"], "name": d["name"]} for d in dids],
-            "account": account, "copies": 1, "rse_expression": rse_expression,
-            "lifetime": lifetime, "grouping": "DATASET", "asynchronous": asynchronous,
-            "comment": comment or None})
+    async def add_rule(
+        self, account: str, dids: list[dict], rse_expression: str, lifetime: int, asynchronous: bool, comment: str = ""
+    ) -> list[str]:
+        return await self.request(
+            account,
+            "POST",
+            "/rules/",
+            body={
+                "dids": [{"scope": d["scope"], "name": d["name"]} for d in dids],
+                "account": account,
+                "copies": 1,
+                "rse_expression": rse_expression,
+                "lifetime": lifetime,
+                "grouping": "DATASET",
+                "asynchronous": asynchronous,
+                "comment": comment or None,
+            },
+        )
 
     async def rule(self, account: str, rule_id: str) -> dict:
         return await self.request(account, "GET", f"/rules/{quote(rule_id, safe='')}")
 
     async def rule_locks(self, account: str, rule_id: str) -> list[dict]:
-        return await self.request(account, "GET", f"/rules/{quote(rule_id, safe='')}/locks",
-                                  stream=True) or []
+        return await self.request(account, "GET", f"/rules/{quote(rule_id, safe='')}/locks", stream=True) or []
 
     async def did_rules(self, account: str, scope: str, name: str) -> list[dict]:
-        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/rules",
-                                  stream=True) or []
+        return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/rules", stream=True) or []

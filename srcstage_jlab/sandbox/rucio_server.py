@@ -179,11 +179,33 @@ class RucioServer:
         env = dict(os.environ, RUCIO_CONFIG=str(config_path(self.config.state_dir)))
         log_file = open(rucio_dir(self.config.state_dir) / "server.log", "ab")
         self.proc = start_child(
-            [sys.executable, "-m", "srcstage_jlab.sandbox.rucio_server", "--bind", f"{self.config.host}:{self.config.rucio_port}",
-             "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
-             "--preload", "--config", f"python:{__name__}", "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
-             "rucio.web.rest.flaskapi.v1.main:application"],
-            env=env, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "srcstage_jlab.sandbox.rucio_server",
+                "--bind",
+                f"{self.config.host}:{self.config.rucio_port}",
+                "--workers",
+                str(WORKERS),
+                "--threads",
+                str(THREADS),
+                "--worker-class",
+                "gthread",
+                "--preload",
+                "--config",
+                f"python:{__name__}",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                "rucio.web.rest.flaskapi.v1.main:application",
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=log_file,
+            stdin=subprocess.DEVNULL,
         )
         log_file.close()
 

@@ -19,8 +19,8 @@ import logging
 import random
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlparse
 
 from .config import (
@@ -115,8 +115,13 @@ def _observation(number: int, n_files: int, rses: tuple[str, ...]) -> SampleData
     for k in range(1, n_files + 1):
         rows = 100 + ((number * 7 + k * 13) % 20) * 200  # 100..3900 rows: ~6 KB to ~200 KB
         title = f"{OBSERVATIONS_NAMESPACE}:{ds} product {k} of {n_files} (SKA-Mid, sandbox data)"
-        files.append(_text_file(OBSERVATIONS_NAMESPACE, f"{ds}.vis-{k:02d}.csv",
-                                functools.partial(_table, title, number * 1000 + k, rows)))
+        files.append(
+            _text_file(
+                OBSERVATIONS_NAMESPACE,
+                f"{ds}.vis-{k:02d}.csv",
+                functools.partial(_table, title, number * 1000 + k, rows),
+            )
+        )
     return SampleDataset(OBSERVATIONS_NAMESPACE, ds, tuple(files), rses)
 
 
@@ -151,9 +156,16 @@ def catalogue(scale_files: int = SandboxConfig.scale_files) -> Catalogue:
     )
     survey = SampleContainer(OBSERVATIONS_NAMESPACE, "survey-2026", obs)
     big = SampleDataset(
-        OBSERVATIONS_NAMESPACE, "deep-field-cube",
-        (SampleFile(OBSERVATIONS_NAMESPACE, "deep-field-cube.f32", functools.partial(_random_bytes, 80, BIG_FILE_BYTES),
-                    BIG_FILE_BYTES),),
+        OBSERVATIONS_NAMESPACE,
+        "deep-field-cube",
+        (
+            SampleFile(
+                OBSERVATIONS_NAMESPACE,
+                "deep-field-cube.f32",
+                functools.partial(_random_bytes, 80, BIG_FILE_BYTES),
+                BIG_FILE_BYTES,
+            ),
+        ),
         (tape,),
     )
     scale_sets = []
@@ -175,12 +187,19 @@ def summary(config: SandboxConfig | None = None) -> dict[str, dict]:
     cat = catalogue(config.scale_files if config else SandboxConfig.scale_files)
     out: dict[str, dict] = {}
     for ds in cat.datasets:
-        out[f"{ds.scope}:{ds.name}"] = {"type": "dataset", "files": len(ds.files), "bytes": ds.bytes,
-                                        "rses": list(ds.rses)}
+        out[f"{ds.scope}:{ds.name}"] = {
+            "type": "dataset",
+            "files": len(ds.files),
+            "bytes": ds.bytes,
+            "rses": list(ds.rses),
+        }
     for c in cat.containers:
-        out[f"{c.scope}:{c.name}"] = {"type": "container", "files": sum(len(d.files) for d in c.datasets),
-                                      "bytes": sum(d.bytes for d in c.datasets),
-                                      "children": [f"{d.scope}:{d.name}" for d in c.datasets]}
+        out[f"{c.scope}:{c.name}"] = {
+            "type": "container",
+            "files": sum(len(d.files) for d in c.datasets),
+            "bytes": sum(d.bytes for d in c.datasets),
+            "children": [f"{d.scope}:{d.name}" for d in c.datasets],
+        }
     for f, rse in cat.loose_files:
         out[f"{f.scope}:{f.name}"] = {"type": "file", "files": 1, "bytes": f.size, "rses": [rse]}
     return out
@@ -211,7 +230,9 @@ def seed(config: SandboxConfig) -> bool:
         return False
     from rucio.common.types import InternalAccount, InternalScope
     from rucio.core import account as account_core
-    from rucio.core import account_limit, distance, identity, rse as rse_core, scope as scope_core
+    from rucio.core import account_limit, distance, identity
+    from rucio.core import rse as rse_core
+    from rucio.core import scope as scope_core
     from rucio.core.did import add_did, attach_dids
     from rucio.core.replica import add_replicas
     from rucio.db.sqla.constants import AccountType, DIDType, IdentityType
@@ -234,8 +255,9 @@ def seed(config: SandboxConfig) -> bool:
             email = f"{user.username}@sandboxsrc.local"
             account_core.add_account(acc, AccountType.USER, email, **db)
             identity.add_identity(user.username, IdentityType.USERPASS, email, password=user.rucio_password, **db)
-            identity.add_account_identity(user.username, IdentityType.USERPASS, acc, email, default=True,
-                                          password=user.rucio_password, **db)
+            identity.add_account_identity(
+                user.username, IdentityType.USERPASS, acc, email, default=True, password=user.rucio_password, **db
+            )
         for scope, owner in SCOPE_OWNERS.items():
             scope_core.add_scope(InternalScope(scope), InternalAccount(owner), **db)
 
@@ -256,7 +278,9 @@ def seed(config: SandboxConfig) -> bool:
             for user in USERS:
                 limit = area.demo_quota_bytes if user.username == "demo" else UNLIMITED_BYTES
                 if limit > 0:
-                    account_limit.set_local_account_limit(InternalAccount(user.username), rse_ids[area.name], limit, **db)
+                    account_limit.set_local_account_limit(
+                        InternalAccount(user.username), rse_ids[area.name], limit, **db
+                    )
             account_limit.set_local_account_limit(InternalAccount("root"), rse_ids[area.name], UNLIMITED_BYTES, **db)
         t_meta = time.monotonic() - t0
         # Rucio's protocol objects look RSEs up in sessions of their own: commit them first.
@@ -269,7 +293,9 @@ def seed(config: SandboxConfig) -> bool:
 
         def register(files: tuple[SampleFile, ...], rse: str, account: str) -> list[dict]:
             """Write the bytes where Rucio expects them, then register the replicas in one call."""
-            pfns = rsemanager.lfns2pfns(settings[rse], [{"scope": f.scope, "name": f.name} for f in files], operation="write")
+            pfns = rsemanager.lfns2pfns(
+                settings[rse], [{"scope": f.scope, "name": f.name} for f in files], operation="write"
+            )
             records = []
             for f in files:
                 data = f.content()
@@ -278,8 +304,14 @@ def seed(config: SandboxConfig) -> bool:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     made_dirs.add(path.parent)
                 path.write_bytes(data)
-                records.append({"scope": InternalScope(f.scope), "name": f.name, "bytes": len(data),
-                                "adler32": f"{zlib.adler32(data) & 0xFFFFFFFF:08x}"})
+                records.append(
+                    {
+                        "scope": InternalScope(f.scope),
+                        "name": f.name,
+                        "bytes": len(data),
+                        "adler32": f"{zlib.adler32(data) & 0xFFFFFFFF:08x}",
+                    }
+                )
             add_replicas(rse_ids[rse], records, InternalAccount(account), **db)
             return records
 
@@ -290,14 +322,26 @@ def seed(config: SandboxConfig) -> bool:
             for rse in ds.rses:
                 records = register(ds.files, rse, owner)
             add_did(InternalScope(ds.scope), ds.name, DIDType.DATASET, InternalAccount(owner), **db)
-            attach_dids(InternalScope(ds.scope), ds.name,
-                        [{"scope": r["scope"], "name": r["name"], "bytes": r["bytes"], "adler32": r["adler32"]} for r in records],
-                        InternalAccount(owner), **db)
+            attach_dids(
+                InternalScope(ds.scope),
+                ds.name,
+                [
+                    {"scope": r["scope"], "name": r["name"], "bytes": r["bytes"], "adler32": r["adler32"]}
+                    for r in records
+                ],
+                InternalAccount(owner),
+                **db,
+            )
         for c in cat.containers:
             owner = SCOPE_OWNERS[c.scope]
             add_did(InternalScope(c.scope), c.name, DIDType.CONTAINER, InternalAccount(owner), **db)
-            attach_dids(InternalScope(c.scope), c.name,
-                        [{"scope": InternalScope(d.scope), "name": d.name} for d in c.datasets], InternalAccount(owner), **db)
+            attach_dids(
+                InternalScope(c.scope),
+                c.name,
+                [{"scope": InternalScope(d.scope), "name": d.name} for d in c.datasets],
+                InternalAccount(owner),
+                **db,
+            )
         for f, rse in cat.loose_files:
             register((f,), rse, SCOPE_OWNERS[f.scope])
         session.commit()
@@ -310,4 +354,3 @@ def seed(config: SandboxConfig) -> bool:
     marker.write_text("ok\n")
     log.info("seeded in %.1f s (accounts, scopes, RSEs, quotas %.1f s)", time.monotonic() - t0, t_meta)
     return True
-

@@ -50,8 +50,7 @@ class Topology:
             self.set_area(area.name, downtime=area.downtime_now, force_disabled=area.force_disabled)
 
     # --- run-time switches -------------------------------------------------
-    def set_area(self, name: str, downtime: bool | None = None,
-                 force_disabled: bool | None = None) -> None:
+    def set_area(self, name: str, downtime: bool | None = None, force_disabled: bool | None = None) -> None:
         if cfg.area_by_name(name) is None:
             raise KeyError(name)
         if downtime is not None:
@@ -61,21 +60,24 @@ class Topology:
             self._force_disabled[name] = force_disabled
 
     def area_switches(self) -> dict:
-        return {a.name: {"downtime": self._downtime.get(a.name) is not None,
-                         "force_disabled": self._force_disabled.get(a.name, False)} for a in cfg.AREAS}
+        return {
+            a.name: {
+                "downtime": self._downtime.get(a.name) is not None,
+                "force_disabled": self._force_disabled.get(a.name, False),
+            }
+            for a in cfg.AREAS
+        }
 
     # --- the DM API's question ---------------------------------------------
     def staging_refusal(self, area: cfg.SandboxArea) -> str | None:
         """Why an area cannot be a staging target now, or None if it can."""
         if area.type != "rse":
-            return (f"Storage area '{area.name}' is of type '{area.type}', not 'rse': "
-                    f"it cannot be a staging target")
+            return f"Storage area '{area.name}' is of type '{area.type}', not 'rse': it cannot be a staging target"
         if self._force_disabled.get(area.name):
             return f"Storage area '{area.name}' is force-disabled by the site operators"
         window = self._downtime.get(area.name)
         if window is not None:
-            return (f"Storage area '{area.name}' is in an Unplanned downtime "
-                    f"from {_iso(window[0])} to {_iso(window[1])}")
+            return f"Storage area '{area.name}' is in an Unplanned downtime from {_iso(window[0])} to {_iso(window[1])}"
         return None
 
     # --- the served objects --------------------------------------------------
@@ -83,19 +85,42 @@ class Topology:
         window = self._downtime.get(area_name)
         if window is None:
             return []
-        return [{"date_range": f"{_iso(window[0])} to {_iso(window[1])}", "type": "Unplanned",
-                 "reason": "Sandbox: storage unavailable (set through the control app)"}]
+        return [
+            {
+                "date_range": f"{_iso(window[0])} to {_iso(window[1])}",
+                "type": "Unplanned",
+                "reason": "Sandbox: storage unavailable (set through the control app)",
+            }
+        ]
 
     def _area(self, area: cfg.SandboxArea) -> dict:
-        return {"id": area.id, "name": area.name, "type": area.type, "relative_path": f"/{area.name}",
-                "tier": area.tier, "other_attributes": {}, "downtime": self._downtime_list(area.name),
-                "is_force_disabled": self._force_disabled.get(area.name, False)}
+        return {
+            "id": area.id,
+            "name": area.name,
+            "type": area.type,
+            "relative_path": f"/{area.name}",
+            "tier": area.tier,
+            "other_attributes": {},
+            "downtime": self._downtime_list(area.name),
+            "is_force_disabled": self._force_disabled.get(area.name, False),
+        }
 
-    def _service(self, site: str, type_: str, name: str, host: str, path: str,
-                 area: cfg.SandboxArea | None = None) -> dict:
-        svc = {"id": _id(site, "service", type_), "name": name, "type": type_, "prefix": "https",
-               "host": host, "port": 443, "path": path, "other_attributes": {},
-               "is_mandatory": type_ != "gatekeeper", "downtime": [], "is_force_disabled": False}
+    def _service(
+        self, site: str, type_: str, name: str, host: str, path: str, area: cfg.SandboxArea | None = None
+    ) -> dict:
+        svc = {
+            "id": _id(site, "service", type_),
+            "name": name,
+            "type": type_,
+            "prefix": "https",
+            "host": host,
+            "port": 443,
+            "path": path,
+            "other_attributes": {},
+            "is_mandatory": type_ != "gatekeeper",
+            "downtime": [],
+            "is_force_disabled": False,
+        }
         if area is not None:
             svc["associated_storage_area_id"] = area.id
         return svc
@@ -104,41 +129,101 @@ class Topology:
         compute_id = _id(site, "compute")
         for svc in services:
             svc["associated_compute_id"] = compute_id
-        return {"id": compute_id, "name": f"{site}-COMPUTE", "description": f"{site} science platform",
-                "hardware_type": "container", "compute_units": 8, "hardware_capabilities": [],
-                "associated_local_services": services, "associated_global_services": [],
-                "downtime": [], "is_force_disabled": False}
+        return {
+            "id": compute_id,
+            "name": f"{site}-COMPUTE",
+            "description": f"{site} science platform",
+            "hardware_type": "container",
+            "compute_units": 8,
+            "hardware_capabilities": [],
+            "associated_local_services": services,
+            "associated_global_services": [],
+            "downtime": [],
+            "is_force_disabled": False,
+        }
 
     def _site(self, node: str, site: str, country: str, host: str, compute: list[dict]) -> dict:
         areas = [self._area(a) for a in cfg.AREAS if a.site == site]
-        storage = {"id": _id(site, "storage"), "name": f"{site}-STORAGE", "host": host,
-                   "base_path": str(self.config.storage_dir), "srm": "posix", "device_type": "disk",
-                   "size_in_terabytes": 1, "supported_protocols": [{"prefix": "file", "port": 0}],
-                   "areas": areas, "downtime": [], "is_force_disabled": False}
-        return {"id": _id(site), "name": site, "description": f"Sandbox site {site}", "country": country,
-                "compute": compute, "storages": [storage], "downtime": [], "is_force_disabled": False,
-                "other_attributes": {}}
+        storage = {
+            "id": _id(site, "storage"),
+            "name": f"{site}-STORAGE",
+            "host": host,
+            "base_path": str(self.config.storage_dir),
+            "srm": "posix",
+            "device_type": "disk",
+            "size_in_terabytes": 1,
+            "supported_protocols": [{"prefix": "file", "port": 0}],
+            "areas": areas,
+            "downtime": [],
+            "is_force_disabled": False,
+        }
+        return {
+            "id": _id(site),
+            "name": site,
+            "description": f"Sandbox site {site}",
+            "country": country,
+            "compute": compute,
+            "storages": [storage],
+            "downtime": [],
+            "is_force_disabled": False,
+            "other_attributes": {},
+        }
 
     def nodes(self) -> list[dict]:
         """A fresh copy of the whole topology (callers may prune it)."""
         local_services = [
             self._service(cfg.LOCAL_SITE, "jupyterhub", "Sandbox JupyterHub", cfg.JUPYTERHUB_HOST, "/hub"),
-            self._service(cfg.LOCAL_SITE, "prepare_data", "Sandbox Prepare Data",
-                          f"gatekeeper.{cfg.LOCAL_NODE.lower()}.local", "/preparedata", cfg.LOCAL_AREA),
-            self._service(cfg.LOCAL_SITE, "gatekeeper", "Sandbox Gatekeeper",
-                          f"gatekeeper.{cfg.LOCAL_NODE.lower()}.local", "/"),
+            self._service(
+                cfg.LOCAL_SITE,
+                "prepare_data",
+                "Sandbox Prepare Data",
+                f"gatekeeper.{cfg.LOCAL_NODE.lower()}.local",
+                "/preparedata",
+                cfg.LOCAL_AREA,
+            ),
+            self._service(
+                cfg.LOCAL_SITE, "gatekeeper", "Sandbox Gatekeeper", f"gatekeeper.{cfg.LOCAL_NODE.lower()}.local", "/"
+            ),
         ]
         remote_services = [
-            self._service(cfg.REMOTE_SITE, "soda_sync", "Far SODA", f"soda.{cfg.REMOTE_NODE.lower()}.local",
-                          "/soda/ska/datasets/soda", cfg.COLD_AREA),
+            self._service(
+                cfg.REMOTE_SITE,
+                "soda_sync",
+                "Far SODA",
+                f"soda.{cfg.REMOTE_NODE.lower()}.local",
+                "/soda/ska/datasets/soda",
+                cfg.COLD_AREA,
+            ),
         ]
         return [
-            {"name": cfg.LOCAL_NODE, "description": "Sandbox SRC next to the JupyterHub", "version": 1,
-             "sites": [self._site(cfg.LOCAL_NODE, cfg.LOCAL_SITE, "GB", STORAGE_HOST,
-                                  [self._compute(cfg.LOCAL_SITE, local_services)])]},
-            {"name": cfg.REMOTE_NODE, "description": "Sandbox remote archive", "version": 1,
-             "sites": [self._site(cfg.REMOTE_NODE, cfg.REMOTE_SITE, "ZA", STORAGE_HOST,
-                                  [self._compute(cfg.REMOTE_SITE, remote_services)])]},
+            {
+                "name": cfg.LOCAL_NODE,
+                "description": "Sandbox SRC next to the JupyterHub",
+                "version": 1,
+                "sites": [
+                    self._site(
+                        cfg.LOCAL_NODE,
+                        cfg.LOCAL_SITE,
+                        "GB",
+                        STORAGE_HOST,
+                        [self._compute(cfg.LOCAL_SITE, local_services)],
+                    )
+                ],
+            },
+            {
+                "name": cfg.REMOTE_NODE,
+                "description": "Sandbox remote archive",
+                "version": 1,
+                "sites": [
+                    self._site(
+                        cfg.REMOTE_NODE,
+                        cfg.REMOTE_SITE,
+                        "ZA",
+                        STORAGE_HOST,
+                        [self._compute(cfg.REMOTE_SITE, remote_services)],
+                    )
+                ],
+            },
         ]
 
     # --- flat views with parents ---------------------------------------------
@@ -147,14 +232,16 @@ class Topology:
         out: dict[str, list[dict]] = {k: [] for k in ("sites", "compute", "storages", "areas", "services")}
         for node in self.nodes():
             for site in node["sites"]:
-                parents = {"parent_node_name": node["name"], "parent_site_name": site["name"],
-                           "parent_site_id": site["id"]}
+                parents = {
+                    "parent_node_name": node["name"],
+                    "parent_site_name": site["name"],
+                    "parent_site_id": site["id"],
+                }
                 out["sites"].append({**site, "parent_node_name": node["name"]})
                 for comp in site["compute"]:
                     out["compute"].append({**comp, **parents})
                     for svc in comp["associated_local_services"]:
-                        out["services"].append({**svc, **parents, "scope": "local",
-                                                "parent_compute_id": comp["id"]})
+                        out["services"].append({**svc, **parents, "scope": "local", "parent_compute_id": comp["id"]})
                 for storage in site["storages"]:
                     out["storages"].append({**storage, **parents})
                     for area in storage["areas"]:
@@ -286,8 +373,16 @@ class ServicesHandler(ScHandler):
             services = [s for s in services if s["type"] in types]
         scope = self.get_argument("service_scope", "all")
         if scope not in ("all", "local", "global"):
-            raise ApiError(422, [{"loc": ["query", "service_scope"], "type": "enum",
-                                  "msg": "Input should be 'all', 'local' or 'global'"}])
+            raise ApiError(
+                422,
+                [
+                    {
+                        "loc": ["query", "service_scope"],
+                        "type": "enum",
+                        "msg": "Input should be 'all', 'local' or 'global'",
+                    }
+                ],
+            )
         if scope != "all":
             services = [s for s in services if s["scope"] == scope]
         area_id = self.get_argument("associated_storage_area_id", None)
@@ -329,9 +424,12 @@ class HealthHandler(ScHandler):
 
     async def get(self) -> None:
         auth_ok = await self.verifier.probe()
-        body = {"status": "UP" if auth_ok else "DOWN", "version": VERSION,
-                "uptime": round(time.time() - self.runtime.started_at, 1),
-                "dependent_services": {"authn-api": {"status": "UP" if auth_ok else "DOWN"}}}
+        body = {
+            "status": "UP" if auth_ok else "DOWN",
+            "version": VERSION,
+            "uptime": round(time.time() - self.runtime.started_at, 1),
+            "dependent_services": {"authn-api": {"status": "UP" if auth_ok else "DOWN"}},
+        }
         self.send(body, 200 if auth_ok else 500)
 
 

@@ -133,8 +133,7 @@ class TokenVerifier:
             )
         key = await self._key_for(header.get("kid"))
         try:
-            return jwt.decode(token, key, algorithms=["RS256"], audience=self.audience,
-                              issuer=ISSUER, leeway=0)
+            return jwt.decode(token, key, algorithms=["RS256"], audience=self.audience, issuer=ISSUER, leeway=0)
         except jwt.ExpiredSignatureError:
             raise TokenError("Token has expired; refresh it or exchange a new one") from None
         except jwt.PyJWTError as exc:

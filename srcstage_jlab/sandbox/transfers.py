@@ -26,7 +26,7 @@ import time
 import uuid
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from rucio.db.sqla.constants import RequestState
@@ -73,7 +73,7 @@ class CopyStatusReport(TransferStatusReport):
 
     supported_db_fields = ["state", "external_id", "err_msg", "transferred_at"]
 
-    def __init__(self, request_id: str, external_id: str, state: RequestState, err_msg: Optional[str] = None):
+    def __init__(self, request_id: str, external_id: str, state: RequestState, err_msg: str | None = None):
         super().__init__(request_id)
         self.state = state
         self.external_id = external_id
@@ -105,7 +105,9 @@ class CopyingTransfertool(MockTransfertool):
         cls.cold_rses = frozenset(cold_rses)
         cls.tape_delay_s = float(tape_delay_s)
 
-    def submit(self, transfers: Iterable[DirectTransfer], job_params: dict[str, str], timeout: Optional[int] = None) -> str:
+    def submit(
+        self, transfers: Iterable[DirectTransfer], job_params: dict[str, str], timeout: int | None = None
+    ) -> str:
         job_id = str(uuid.uuid1())
         now = time.time()
         files = {}
@@ -122,7 +124,9 @@ class CopyingTransfertool(MockTransfertool):
         log.info("job %s: %d file(s) submitted", job_id, len(files))
         return job_id
 
-    def bulk_query(self, requests_by_eid: Mapping[str, Mapping[str, Any]], timeout: Optional[int] = None) -> dict[str, Any]:
+    def bulk_query(
+        self, requests_by_eid: Mapping[str, Mapping[str, Any]], timeout: int | None = None
+    ) -> dict[str, Any]:
         response: dict[str, Any] = {}
         now = time.time()
         for job_id, requests in requests_by_eid.items():
@@ -140,11 +144,15 @@ class CopyingTransfertool(MockTransfertool):
                 elif entry["due"] <= now:
                     reports[request_id] = self._copy(request_id, job_id, entry, request)
             response[job_id] = reports
-            if len(reports) == len(requests) and all(str(r) not in files or files[str(r)]["due"] <= now for r in requests):
+            if len(reports) == len(requests) and all(
+                str(r) not in files or files[str(r)]["due"] <= now for r in requests
+            ):
                 job.unlink(missing_ok=True)
         return response
 
-    def _copy(self, request_id: str, job_id: str, entry: dict[str, Any], request: Mapping[str, Any]) -> CopyStatusReport:
+    def _copy(
+        self, request_id: str, job_id: str, entry: dict[str, Any], request: Mapping[str, Any]
+    ) -> CopyStatusReport:
         src, dst = pfn_path(entry["source"]), pfn_path(entry["dest"])
         try:
             copy_file(src, dst)
@@ -154,11 +162,15 @@ class CopyingTransfertool(MockTransfertool):
         expected_size, expected_adler = request.get("bytes"), request.get("adler32")
         if (expected_size is not None and size != expected_size) or (expected_adler and checksum != expected_adler):
             dst.unlink(missing_ok=True)
-            return CopyStatusReport(request_id, job_id, RequestState.FAILED,
-                                    f"checksum mismatch: {size} bytes/{checksum}, catalogue {expected_size}/{expected_adler}")
+            return CopyStatusReport(
+                request_id,
+                job_id,
+                RequestState.FAILED,
+                f"checksum mismatch: {size} bytes/{checksum}, catalogue {expected_size}/{expected_adler}",
+            )
         return CopyStatusReport(request_id, job_id, RequestState.DONE)
 
-    def cancel(self, transfer_ids: Any, timeout: Optional[int] = None) -> bool:
+    def cancel(self, transfer_ids: Any, timeout: int | None = None) -> bool:
         for job_id in transfer_ids:
             (self.jobs_dir / f"{job_id}.json").unlink(missing_ok=True)
         return True

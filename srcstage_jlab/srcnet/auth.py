@@ -44,16 +44,17 @@ class TokenPair:
     expires_at: float | None  # epoch seconds; None when unknown
 
     @classmethod
-    def from_answer(cls, answer: Any) -> "TokenPair":
+    def from_answer(cls, answer: Any) -> TokenPair:
         """From an Auth API answer: the pair at top level or nested under `token`."""
         data = answer.get("token") if isinstance(answer, dict) and isinstance(answer.get("token"), dict) else answer
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise SrcStageError("The SRCNet Auth API answered without an access token.", None,
-                                service="auth", status=502)
+            raise SrcStageError(
+                "The SRCNet Auth API answered without an access token.", None, service="auth", status=502
+            )
         return cls.from_strings(data["access_token"], data.get("refresh_token"), data.get("expires_in"))
 
     @classmethod
-    def from_strings(cls, access: str, refresh: str | None = None, expires_in: Any = None) -> "TokenPair":
+    def from_strings(cls, access: str, refresh: str | None = None, expires_in: Any = None) -> TokenPair:
         exp = jwt_claims(access).get("exp")
         if isinstance(exp, (int, float)):
             expires_at = float(exp)
@@ -68,8 +69,17 @@ class TokenPair:
 
 
 class TokenBroker:
-    def __init__(self, auth: ServiceClient, *, access_env: str, refresh_env: str, token_file: str,
-                 margin_s: float, device_flow: bool, log: logging.Logger):
+    def __init__(
+        self,
+        auth: ServiceClient,
+        *,
+        access_env: str,
+        refresh_env: str,
+        token_file: str,
+        margin_s: float,
+        device_flow: bool,
+        log: logging.Logger,
+    ):
         self.auth = auth
         self.access_env, self.refresh_env = access_env, refresh_env
         self.token_file = Path(token_file).expanduser() if token_file else None
@@ -97,8 +107,7 @@ class TokenBroker:
         access = os.environ.pop(self.access_env, None) if self.access_env else None
         refresh = os.environ.pop(self.refresh_env, None) if self.refresh_env else None
         if access:
-            self._set_root(TokenPair.from_strings(access.strip(), (refresh or "").strip() or None),
-                           "environment")
+            self._set_root(TokenPair.from_strings(access.strip(), (refresh or "").strip() or None), "environment")
 
     def _pick_up_file(self) -> None:
         if not self.token_file:
@@ -149,8 +158,11 @@ class TokenBroker:
                     if root.seconds_left() > 0:
                         return root
                     self._root = None
-                    raise NotSignedIn("Your SRCNet sign-in has expired and could not be renewed. "
-                                      "Sign in again.", err.detail, service="auth") from None
+                    raise NotSignedIn(
+                        "Your SRCNet sign-in has expired and could not be renewed. Sign in again.",
+                        err.detail,
+                        service="auth",
+                    ) from None
                 self.refreshes += 1
                 self._root = TokenPair(fresh.access, fresh.refresh or root.refresh, fresh.expires_at)
                 return self._root
@@ -170,7 +182,8 @@ class TokenBroker:
                 return pair.access
             root = await self._root_pair()
             answer = await self.auth.request(
-                "GET", f"/token/exchange/{audience}",
+                "GET",
+                f"/token/exchange/{audience}",
                 params={"version": "latest", "try_use_cache": "false", "access_token": root.access},
             )
             pair = TokenPair.from_answer(answer)
@@ -197,17 +210,14 @@ class TokenBroker:
             return
         answer = await self.auth.request("GET", "/login/device")
         if not isinstance(answer, dict) or "device_code" not in answer:
-            raise SrcStageError("The SRCNet Auth API did not start a device sign-in.", None,
-                                service="auth", status=502)
+            raise SrcStageError("The SRCNet Auth API did not start a device sign-in.", None, service="auth", status=502)
         expires_in = float(answer.get("expires_in") or 600)
         self._error = None
         self._device = {
             "user_code": answer.get("user_code"),
             "verification_uri": answer.get("verification_uri"),
-            "verification_uri_complete": answer.get("verification_uri_complete")
-            or answer.get("verification_uri"),
-            "expires_at": datetime.fromtimestamp(time.time() + expires_in, timezone.utc)
-            .isoformat(timespec="seconds"),
+            "verification_uri_complete": answer.get("verification_uri_complete") or answer.get("verification_uri"),
+            "expires_at": datetime.fromtimestamp(time.time() + expires_in, timezone.utc).isoformat(timespec="seconds"),
         }
         interval = float(answer.get("interval") or DEFAULT_DEVICE_INTERVAL_S)
         self._device_task = asyncio.ensure_future(
@@ -219,8 +229,7 @@ class TokenBroker:
             while time.time() < deadline:
                 await asyncio.sleep(interval)
                 try:
-                    answer = await self.auth.request("GET", "/token", params={"device_code": device_code},
-                                                     ok=(200,))
+                    answer = await self.auth.request("GET", "/token", params={"device_code": device_code}, ok=(200,))
                 except SrcStageError as err:
                     text = json.dumps(err.detail) if err.detail is not None else ""
                     if "authorization_pending" in text:
@@ -230,8 +239,9 @@ class TokenBroker:
                         continue
                     if "expired_token" in text or "access_denied" in text:
                         reason = "was denied" if "access_denied" in text else "expired"
-                        self._error = NotSignedIn(f"The device sign-in {reason}. Start again.", err.detail,
-                                                  service="auth")
+                        self._error = NotSignedIn(
+                            f"The device sign-in {reason}. Start again.", err.detail, service="auth"
+                        )
                         return
                     if err.status >= 500:
                         continue  # the Auth API hiccuped; keep waiting until the code expires
@@ -239,8 +249,9 @@ class TokenBroker:
                     return
                 self._set_root(TokenPair.from_answer(answer), "device")
                 return
-            self._error = NotSignedIn("The device sign-in code expired before it was approved. Start again.",
-                                      service="auth")
+            self._error = NotSignedIn(
+                "The device sign-in code expired before it was approved. Start again.", service="auth"
+            )
         finally:
             self._device = None
 

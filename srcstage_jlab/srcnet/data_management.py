@@ -53,13 +53,15 @@ class DataManagement:
         self.routes = check_routes(routes)
         self.bulk_timeout = bulk_timeout
 
-    async def _call(self, op: str, *, params: dict | None = None, json: Any = None,
-                    idempotent: bool | None = None, **path_args: str) -> Any:
+    async def _call(
+        self, op: str, *, params: dict | None = None, json: Any = None, idempotent: bool | None = None, **path_args: str
+    ) -> Any:
         method, _, template = self.routes[op].partition(" ")
         path = template.format(**{k: quote(str(v), safe="") for k, v in path_args.items()})
         timeout = self.bulk_timeout if op in BULK_OPERATIONS else None
-        return await self.service.request(method, path, params=params, json=json, idempotent=idempotent,
-                                          timeout=timeout)
+        return await self.service.request(
+            method, path, params=params, json=json, idempotent=idempotent, timeout=timeout
+        )
 
     async def namespaces(self) -> list[str]:
         answer = await self._call("namespaces")
@@ -81,8 +83,7 @@ class DataManagement:
         return answer if isinstance(answer, dict) else {}
 
     async def create_collection(self, did: Did, did_type: str, members: list[Did]) -> dict:
-        body = {"namespace": did.namespace, "name": did.name, "type": did_type,
-                "dids": [m.to_json() for m in members]}
+        body = {"namespace": did.namespace, "name": did.name, "type": did_type, "dids": [m.to_json() for m in members]}
         # Not retried here: the caller makes a retried submit idempotent (see StagingService.submit).
         return await self._call("create_collection", json=body, idempotent=False) or {}
 
@@ -90,16 +91,21 @@ class DataManagement:
         answer = await self._call("read_collection", namespace=did.namespace, name=did.name)
         return answer if isinstance(answer, dict) else {}
 
-    async def stage(self, area_id: str, lifetime_s: int, parent_namespace: str | None,
-                    dids: list[Did]) -> dict:
-        body: dict[str, Any] = {"to_storage_area_uuid": area_id, "lifetime": lifetime_s,
-                                "dids": [d.to_json() for d in dids]}
+    async def stage(self, area_id: str, lifetime_s: int, parent_namespace: str | None, dids: list[Did]) -> dict:
+        body: dict[str, Any] = {
+            "to_storage_area_uuid": area_id,
+            "lifetime": lifetime_s,
+            "dids": [d.to_json() for d in dids],
+        }
         if parent_namespace:
             body["parent_namespace"] = parent_namespace
         answer = await self._call("stage", json=body, idempotent=False)
         if not isinstance(answer, dict) or not answer.get("job_id"):
-            raise InvalidInput("The SRCNet Data Management API accepted the staging request but "
-                               "returned no job id.", answer, service="data-management")
+            raise InvalidInput(
+                "The SRCNet Data Management API accepted the staging request but returned no job id.",
+                answer,
+                service="data-management",
+            )
         return answer
 
     async def stage_status(self, job_id: str) -> dict:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
-from ..errors import NotSignedIn, SERVICE_TITLES, SrcStageError, Unavailable, from_srcnet
+from ..errors import SERVICE_TITLES, NotSignedIn, SrcStageError, Unavailable, from_srcnet
 
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
 
@@ -37,8 +38,7 @@ def detail_of(response: httpx.Response) -> Any:
 
 
 class ServiceClient:
-    def __init__(self, service: str, base_url: str, *, timeout: float, retries: int,
-                 log: logging.Logger):
+    def __init__(self, service: str, base_url: str, *, timeout: float, retries: int, log: logging.Logger):
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.retries = retries
@@ -55,9 +55,18 @@ class ServiceClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, method: str, path: str, *, token: str | None = None,
-                      params: dict | None = None, json: Any = None, idempotent: bool | None = None,
-                      ok: tuple[int, ...] = (200, 201, 202), timeout: float | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: dict | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        ok: tuple[int, ...] = (200, 201, 202),
+        timeout: float | None = None,
+    ) -> Any:
         """Send a request; the decoded JSON answer, or a SrcStageError."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
@@ -69,37 +78,52 @@ class ServiceClient:
             try:
                 try:
                     response = await self._http.request(
-                        method, path, params=params, json=json, headers=headers,
-                        timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout, connect=5.0))
+                        method,
+                        path,
+                        params=params,
+                        json=json,
+                        headers=headers,
+                        timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout, connect=5.0),
+                    )
                 finally:
                     self.elapsed_s += time.monotonic() - started
             except httpx.TimeoutException:
                 self.log.warning("srcstage: %s %s %s timed out", self.service, method, path)
-                error: SrcStageError = Unavailable(f"{title} did not answer in time.", None,
-                                                   service=self.service, status=504)
+                error: SrcStageError = Unavailable(
+                    f"{title} did not answer in time.", None, service=self.service, status=504
+                )
             except httpx.TransportError as exc:
-                self.log.warning("srcstage: %s %s %s failed: %s", self.service, method, path,
-                                 type(exc).__name__)
-                error = Unavailable(f"{title} cannot be reached ({type(exc).__name__}).", None,
-                                    service=self.service, status=503)
+                self.log.warning("srcstage: %s %s %s failed: %s", self.service, method, path, type(exc).__name__)
+                error = Unavailable(
+                    f"{title} cannot be reached ({type(exc).__name__}).", None, service=self.service, status=503
+                )
             else:
                 self.calls += 1
-                self.log.debug("srcstage: %s %s %s -> %s in %.3f s", self.service, method, path,
-                               response.status_code, time.monotonic() - started)
+                self.log.debug(
+                    "srcstage: %s %s %s -> %s in %.3f s",
+                    self.service,
+                    method,
+                    path,
+                    response.status_code,
+                    time.monotonic() - started,
+                )
                 if response.status_code in ok:
                     if not response.content:
                         return None
                     try:
                         return response.json()
                     except ValueError:
-                        raise Unavailable(f"{title} answered with something that is not JSON.",
-                                          response.text[:500], service=self.service, status=502)
+                        raise Unavailable(
+                            f"{title} answered with something that is not JSON.",
+                            response.text[:500],
+                            service=self.service,
+                            status=502,
+                        ) from None
                 error = from_srcnet(self.service, response.status_code, detail_of(response))
                 error.srcnet_status = response.status_code
                 if response.status_code < 500:
                     raise error
-                self.log.warning("srcstage: %s %s %s answered %s", self.service, method, path,
-                                 response.status_code)
+                self.log.warning("srcstage: %s %s %s answered %s", self.service, method, path, response.status_code)
             if attempt + 1 < attempts:
                 await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
         raise error

@@ -39,7 +39,8 @@ def inactive_reason(obj: dict, now: datetime) -> str | None:
             kind = downtime.get("type") or "a"
             reason = downtime.get("reason")
             return f"in {kind.lower()} downtime until {end_at.isoformat(timespec='minutes')}" + (
-                f" ({reason})" if reason else "")
+                f" ({reason})" if reason else ""
+            )
     return None
 
 
@@ -59,9 +60,16 @@ class StorageArea:
         return self.inactive_reason is None
 
     def to_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "type": self.type, "tier": self.tier,
-                "site": self.site, "node": self.node, "active": self.active,
-                "inactive_reason": self.inactive_reason}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "tier": self.tier,
+            "site": self.site,
+            "node": self.node,
+            "active": self.active,
+            "inactive_reason": self.inactive_reason,
+        }
 
 
 @dataclass
@@ -70,7 +78,7 @@ class Topology:
     services: list[dict] = field(default_factory=list)  # each with _compute, _site, _node
 
     @classmethod
-    def from_nodes(cls, nodes: list[dict], now: datetime | None = None) -> "Topology":
+    def from_nodes(cls, nodes: list[dict], now: datetime | None = None) -> Topology:
         now = now or datetime.now(timezone.utc)
         topo = cls()
         for node in nodes or []:
@@ -80,16 +88,26 @@ class Topology:
                     storage_reason = site_reason or inactive_reason(storage, now)
                     for area in storage.get("areas") or []:
                         topo.areas[area["id"]] = StorageArea(
-                            id=area["id"], name=area.get("name") or area["id"], type=area.get("type") or "",
-                            tier=area.get("tier"), site=site.get("name"), node=node.get("name"),
+                            id=area["id"],
+                            name=area.get("name") or area["id"],
+                            type=area.get("type") or "",
+                            tier=area.get("tier"),
+                            site=site.get("name"),
+                            node=node.get("name"),
                             root=area_root(storage.get("base_path"), area.get("relative_path")),
-                            inactive_reason=inactive_reason(area, now) or (
-                                f"its storage is {storage_reason}" if storage_reason else None),
+                            inactive_reason=inactive_reason(area, now)
+                            or (f"its storage is {storage_reason}" if storage_reason else None),
                         )
                 for compute in site.get("compute") or []:
                     for service in compute.get("associated_local_services") or []:
-                        topo.services.append({**service, "_compute": compute.get("id"),
-                                              "_site": site.get("name"), "_node": node.get("name")})
+                        topo.services.append(
+                            {
+                                **service,
+                                "_compute": compute.get("id"),
+                                "_site": site.get("name"),
+                                "_node": node.get("name"),
+                            }
+                        )
         return topo
 
     def area_by_name(self, name: str) -> StorageArea | None:
@@ -117,8 +135,15 @@ def why_not_target(area: StorageArea) -> str | None:
     return area.inactive_reason
 
 
-def choose_destination(topo: Topology, *, area_id: str = "", rse: str = "", hub_service_id: str = "",
-                       hub_host: str = "", site_name: str = "") -> Destination:
+def choose_destination(
+    topo: Topology,
+    *,
+    area_id: str = "",
+    rse: str = "",
+    hub_service_id: str = "",
+    hub_host: str = "",
+    site_name: str = "",
+) -> Destination:
     """The staging destination for this server, or NoDestination saying why there is none."""
     if area_id or rse:
         area = topo.areas.get(area_id) if area_id else topo.area_by_name(rse)
@@ -134,8 +159,9 @@ def choose_destination(topo: Topology, *, area_id: str = "", rse: str = "", hub_
         who = hub_service_id or hub_host
         raise NoDestination(
             f"No JupyterHub service '{who}' is listed in Site Capabilities, so the storage next to this "
-            "server is unknown. An administrator can set c.SrcStage.destination_rse." if who else
-            "This server does not know which SRCNet site it runs at. An administrator can set "
+            "server is unknown. An administrator can set c.SrcStage.destination_rse."
+            if who
+            else "This server does not know which SRCNet site it runs at. An administrator can set "
             "c.SrcStage.destination_rse, c.SrcStage.jupyterhub_host or c.SrcStage.site_name."
         )
     passed_over: list[str] = []
@@ -155,12 +181,15 @@ def choose_destination(topo: Topology, *, area_id: str = "", rse: str = "", hub_
         own = topo.areas.get(hub.get("associated_storage_area_id") or "")
         if own and (area := pick([own])):
             return Destination(area, "hub service", f"{area.name} is the storage area of this JupyterHub.")
-        siblings = [topo.areas[s["associated_storage_area_id"]] for s in topo.services
-                    if s.get("_compute") == hub.get("_compute") and s is not hub
-                    and s.get("associated_storage_area_id") in topo.areas]
+        siblings = [
+            topo.areas[s["associated_storage_area_id"]]
+            for s in topo.services
+            if s.get("_compute") == hub.get("_compute")
+            and s is not hub
+            and s.get("associated_storage_area_id") in topo.areas
+        ]
         if area := pick(list({a.id: a for a in siblings}.values())):
-            return Destination(area, "sibling service",
-                               f"{area.name} serves the compute this JupyterHub runs on.")
+            return Destination(area, "sibling service", f"{area.name} serves the compute this JupyterHub runs on.")
         site_name = hub.get("_site") or site_name
     site_areas = [a for a in topo.areas.values() if a.site == site_name]
     if area := pick(site_areas):

@@ -8,10 +8,11 @@ the submission stale, so the next stage submits again under a fresh name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import Conflict, InvalidInput, NotFound
 from .dids import Did, parse_dids
@@ -39,8 +40,13 @@ class Entry:
 
     def to_json(self) -> dict:
         # Built by hand: dataclasses.asdict deep-copies, and collections hold 10,000s of entries.
-        return {"did": f"{self.namespace}:{self.name}", "namespace": self.namespace, "name": self.name,
-                "type": self.type, "bytes": self.bytes}
+        return {
+            "did": f"{self.namespace}:{self.name}",
+            "namespace": self.namespace,
+            "name": self.name,
+            "type": self.type,
+            "bytes": self.bytes,
+        }
 
 
 @dataclass
@@ -68,8 +74,7 @@ class Collection:
         known = [e.bytes for e in self.entries]
         submitted = None
         if self.submitted_did:
-            submitted = {"did": self.submitted_did, "at": self.submitted_at,
-                         "stale": not self.is_submitted_current}
+            submitted = {"did": self.submitted_did, "at": self.submitted_at, "stale": not self.is_submitted_current}
         current = self.is_submitted_current
         return {
             "id": self.id,
@@ -89,7 +94,7 @@ class Collection:
         return {"format": EXPORT_FORMAT, "name": self.name, "dids": [str(d) for d in self.dids]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Collection":
+    def from_json(cls, data: dict) -> Collection:
         entries = [Entry(**{k: v for k, v in e.items() if k != "did"}) for e in data.get("entries", [])]
         fields = {k: v for k, v in data.items() if k != "entries"}
         return cls(entries=entries, **fields)
@@ -115,9 +120,7 @@ class CollectionStore:
     def __init__(self, path: Path):
         self._file = JsonFile(path)
         raw = self._file.load({"collections": []})
-        self._items: dict[str, Collection] = {
-            c["id"]: Collection.from_json(c) for c in raw.get("collections", [])
-        }
+        self._items: dict[str, Collection] = {c["id"]: Collection.from_json(c) for c in raw.get("collections", [])}
 
     async def _save(self) -> None:
         await self._file.write({"collections": [c.to_store() for c in self._items.values()]})
@@ -149,8 +152,9 @@ class CollectionStore:
         await self._save()
         return collection
 
-    async def update(self, collection_id: str, *, name: Any = None, add: Iterable[Any] = (),
-                     remove: Iterable[Any] = ()) -> Collection:
+    async def update(
+        self, collection_id: str, *, name: Any = None, add: Iterable[Any] = (), remove: Iterable[Any] = ()
+    ) -> Collection:
         """Rename, add and remove together; bad input changes nothing."""
         collection = self.get(collection_id)
         new_name = _clean_name(name) if name is not None else collection.name
@@ -180,8 +184,7 @@ class CollectionStore:
             raise InvalidInput("A collection export needs a list of DIDs.")
         return await self.create(name, dids)
 
-    async def record_submission(self, collection: Collection, did: Did, files: int | None,
-                                size: int | None) -> None:
+    async def record_submission(self, collection: Collection, did: Did, files: int | None, size: int | None) -> None:
         collection.submitted_did = str(did)
         collection.submitted_at = now_iso()
         collection.submitted_members = sorted(map(str, collection.dids))

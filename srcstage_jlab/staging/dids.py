@@ -8,8 +8,9 @@ gives the user the reason at once, before any SRCNet call.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InvalidInput
 
@@ -39,8 +40,10 @@ def name_problem(name: str) -> str | None:
     if ".." in name:
         return "the name contains '..'"
     if not NAME_RE.match(name):
-        return ("the name may only contain letters, digits, '.', '-', '_' and '/', "
-                "and must start with a letter, digit or '/'")
+        return (
+            "the name may only contain letters, digits, '.', '-', '_' and '/', "
+            "and must start with a letter, digit or '/'"
+        )
     return None
 
 
@@ -48,8 +51,7 @@ def namespace_problem(namespace: str) -> str | None:
     if not namespace:
         return "the namespace is empty"
     if not NAMESPACE_RE.match(namespace):
-        return ("the namespace must be 1 to 25 letters, digits, '.', '-' or '_', "
-                "starting with a letter or digit")
+        return "the namespace must be 1 to 25 letters, digits, '.', '-' or '_', starting with a letter or digit"
     return None
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from ..errors import NotFound, NotSignedIn, SrcStageError
 from .collections import now_iso
@@ -22,10 +22,22 @@ from .store import JsonFile
 # never taken for success.
 COMPLETED_STATES = frozenset({"COMPLETED", "OK", "DONE", "FINISHED", "SUCCEEDED", "SUCCESS"})
 FAILED_STATES = frozenset({"FAILED", "ERROR", "EXPIRED", "CANCELLED", "CANCELED", "REJECTED"})
-ACTIVE_STATES = frozenset({
-    "SUBMITTED", "QUEUED", "PENDING", "STAGING", "REPLICATING", "STARTED", "RUNNING", "INJECT",
-    "IN_PROGRESS", "WAITING_APPROVAL", "STUCK", "SUSPENDED",
-})
+ACTIVE_STATES = frozenset(
+    {
+        "SUBMITTED",
+        "QUEUED",
+        "PENDING",
+        "STAGING",
+        "REPLICATING",
+        "STARTED",
+        "RUNNING",
+        "INJECT",
+        "IN_PROGRESS",
+        "WAITING_APPROVAL",
+        "STUCK",
+        "SUSPENDED",
+    }
+)
 TERMINAL_PHASES = frozenset({"completed", "failed"})
 
 
@@ -99,15 +111,14 @@ StatusFetcher = Callable[[str], Awaitable[dict]]
 
 
 class JobTracker:
-    def __init__(self, path: Path, fetch_status: StatusFetcher, *, interval: float,
-                 max_interval: float, log: logging.Logger):
+    def __init__(
+        self, path: Path, fetch_status: StatusFetcher, *, interval: float, max_interval: float, log: logging.Logger
+    ):
         self._file = JsonFile(path)
         self._fetch = fetch_status
         self.interval, self.max_interval = interval, max_interval
         self.log = log
-        self._jobs: dict[str, Job] = {
-            j["id"]: Job(**j) for j in self._file.load({"jobs": []}).get("jobs", [])
-        }
+        self._jobs: dict[str, Job] = {j["id"]: Job(**j) for j in self._file.load({"jobs": []}).get("jobs", [])}
         self._pollers: dict[str, asyncio.Task] = {}
         self.status_calls = 0  # for benchmarks and tests: DM status calls made
 

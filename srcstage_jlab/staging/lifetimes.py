@@ -34,9 +34,7 @@ def parse_lifetime(value: Any) -> int:
         elif (match := _ISO_RE.match(text)) and any(match.groupdict().values()):
             seconds = sum(float(v) * _UNITS[k] for k, v in match.groupdict().items() if v)
         else:
-            raise InvalidInput(
-                f"'{value}' is not a lifetime: use seconds or a duration such as '12h', '7d' or 'P7D'."
-            )
+            raise InvalidInput(f"'{value}' is not a lifetime: use seconds or a duration such as '12h', '7d' or 'P7D'.")
     else:
         raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
     if seconds < 1:

@@ -37,7 +37,7 @@ def did_from_tail(tail: str) -> Did | None:
         h1, h2 = parts[i], parts[i + 1]
         if len(h1) == 2 and len(h2) == 2:
             # `user/alice` in a path is the namespace `user.alice`.
-            did = Did(".".join(parts[:i]), "/".join(parts[i + 2:]))
+            did = Did(".".join(parts[:i]), "/".join(parts[i + 2 :]))
             digest = hashlib.md5(str(did).encode()).hexdigest()
             if digest[0:2] == h1 and digest[2:4] == h2:
                 return did
@@ -51,7 +51,7 @@ def tail_of(replica_url: str, root: str) -> str | None:
     if root == "/":
         return path
     if path.startswith(root + "/"):
-        return path[len(root):]
+        return path[len(root) :]
     return None
 
 

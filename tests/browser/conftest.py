@@ -35,8 +35,15 @@ from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("SRCSTAGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 SCALE_FILES = 10_000  # files in ska-low:scale-test in the browser suite's sandbox
 
@@ -57,7 +64,7 @@ class Chromium:
         self.proc: subprocess.Popen | None = None
         self.cdp_url = ""
 
-    def start(self, timeout: float = 30) -> "Chromium":
+    def start(self, timeout: float = 30) -> Chromium:
         if not Path(CHROMIUM).exists():
             raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium (never `playwright install`)")
         self.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -66,9 +73,20 @@ class Chromium:
         self.log_path = self.profile_dir.parent / f"{self.profile_dir.name}.log"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [CHROMIUM, "--headless", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-                 f"--user-data-dir={self.profile_dir}", *CHROMIUM_ARGS, "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    CHROMIUM,
+                    "--headless",
+                    "--remote-debugging-address=127.0.0.1",
+                    "--remote-debugging-port=0",
+                    f"--user-data-dir={self.profile_dir}",
+                    *CHROMIUM_ARGS,
+                    "about:blank",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -101,8 +119,11 @@ def lab_server(sandbox: Any, workdir: Path, *, signed_in: bool, **overrides: Any
     """A started ``jupyter lab`` against ``sandbox``: signed in through a token file, or signed out."""
     workdir.mkdir(parents=True, exist_ok=True)
     token_file = demo_token_file(sandbox, workdir) if signed_in else None
-    server = JupyterProcess(workdir, srcstage_config(sandbox, workdir / "srcstage-state", token_file, **overrides),
-                            extra_env={"ACCESS_TOKEN": "", "REFRESH_TOKEN": ""})
+    server = JupyterProcess(
+        workdir,
+        srcstage_config(sandbox, workdir / "srcstage-state", token_file, **overrides),
+        extra_env={"ACCESS_TOKEN": "", "REFRESH_TOKEN": ""},
+    )
     # No "Jupyter news" toast over the screenshots.
     news = workdir / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +159,9 @@ class Shots:
             stem += f"-{theme}"
         return self.directory / f"{stem}.png"
 
-    async def __call__(self, page: Any, name: str, *, themes: tuple[str, ...] = ("light",), **kwargs: Any) -> list[Path]:
+    async def __call__(
+        self, page: Any, name: str, *, themes: tuple[str, ...] = ("light",), **kwargs: Any
+    ) -> list[Path]:
         from tests.browser.walkthrough import set_theme
 
         self.count += 1
@@ -160,8 +183,7 @@ class Shots:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory):
     """The browser suite's sandbox: the standard one, with 10,000 files in ska-low:scale-test."""
-    yield from running_sandbox(tmp_path_factory.mktemp("sandbox-browser") / "state",
-                               "--scale-files", str(SCALE_FILES))
+    yield from running_sandbox(tmp_path_factory.mktemp("sandbox-browser") / "state", "--scale-files", str(SCALE_FILES))
 
 
 @pytest.fixture(scope="module")

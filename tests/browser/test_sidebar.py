@@ -38,8 +38,12 @@ def format_bytes(n: int) -> str:
 
 def sample_files(dids: list[str]) -> dict[str, seed.SampleFile]:
     wanted = set(dids)
-    return {f"{f.scope}:{f.name}": f for ds in seed.catalogue().datasets for f in ds.files
-            if f"{f.scope}:{f.name}" in wanted}
+    return {
+        f"{f.scope}:{f.name}": f
+        for ds in seed.catalogue().datasets
+        for f in ds.files
+        if f"{f.scope}:{f.name}" in wanted
+    }
 
 
 async def test_sidebar_flow(chromium, signed_out_server, sandbox, shots):
@@ -47,11 +51,13 @@ async def test_sidebar_flow(chromium, signed_out_server, sandbox, shots):
     errors: list[str] = []
     files = sample_files(STAGED)
     async with w.open_page(chromium.cdp_url, errors=errors) as page:
-        seen = await w.sidebar_flow(page, signed_out_server, shots, collection="obs-0001 first look",
-                                    files=STAGED, lifetime_days=1)
+        seen = await w.sidebar_flow(
+            page, signed_out_server, shots, collection="obs-0001 first look", files=STAGED, lifetime_days=1
+        )
         tomorrow = await page.evaluate(
             """() => new Date(Date.now() + 86400e3).toLocaleDateString(undefined,
-                   {year: 'numeric', month: 'short', day: 'numeric'})""")
+                   {year: 'numeric', month: 'short', day: 'numeric'})"""
+        )
 
     # Signed in through the device flow, as demo.
     sign_in = seen["sign_in"]
@@ -62,7 +68,9 @@ async def test_sidebar_flow(chromium, signed_out_server, sandbox, shots):
     assert seen["destination"].startswith(sandbox.local_area["name"])  # SANDBOX_LOCAL
 
     # Search, multi-select, collect.
-    assert seen["results"] == 5 and seen["result_dids"] == [f"ska-mid:obs-2026-0001.vis-{k:02d}.csv" for k in range(1, 6)]
+    assert seen["results"] == 5 and seen["result_dids"] == [
+        f"ska-mid:obs-2026-0001.vis-{k:02d}.csv" for k in range(1, 6)
+    ]
     assert seen["selected"] == STAGED
     assert seen["entries"] == STAGED
     assert seen["totals"].startswith("3 DIDs"), seen["totals"]
@@ -95,8 +103,9 @@ async def test_sidebar_flow(chromium, signed_out_server, sandbox, shots):
     assert not errors, f"uncaught errors in the page: {errors}"
     assert any(p.name.endswith("-dark.png") for p in shots.saved)
     # Last, so that everything above is checked either way: the summary must say what is staged.
-    assert (facts["Files"], facts["Size"]) == ("3", format_bytes(sum(f.size for f in files.values()))), \
+    assert (facts["Files"], facts["Size"]) == ("3", format_bytes(sum(f.size for f in files.values()))), (
         f"the stage summary does not say how many files and bytes: {facts}"
+    )
 
 
 @pytest.fixture
@@ -207,7 +216,8 @@ async def test_ten_thousand_rows_scroll(chromium, signed_in_server, shots):
                        const box = el.getBoundingClientRect();
                        return {scrollTop: el.scrollTop, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
                                lastTop: last.top - box.top, lastBottom: last.bottom - box.top,
-                               rendered: Number(el.dataset.renderedRows)}; }""")
+                               rendered: Number(el.dataset.renderedRows)}; }"""
+        )
         in_dom = await rows.count()
         await shots(page, "ten-thousand-rows-end", themes=w.MAIN_VIEW)
 

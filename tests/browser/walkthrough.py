@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from playwright.async_api import Page, async_playwright, expect
 
@@ -205,7 +206,7 @@ async def select_results(page: Page, dids: list[str]) -> list[str]:
 
 
 async def new_collection_with_selection(page: Page, name: str) -> list[str]:
-    """"New collection" with the selected results: name it in the dialog, see its entries."""
+    """ "New collection" with the selected results: name it in the dialog, see its entries."""
     add = page.locator(tid("srcstage-add-selected"))
     await expect(add).to_have_text("New collection")
     await add.click()
@@ -239,11 +240,12 @@ async def set_lifetime(page: Page, value: float, unit: str = "days") -> str:
 async def open_stage_summary(page: Page) -> dict:
     """Press "Stage…" and read the summary dialog (left open)."""
     await page.locator(tid("srcstage-stage")).click()
-    summary = page.locator(f'.jp-Dialog {tid("srcstage-precheck")}')
+    summary = page.locator(f".jp-Dialog {tid('srcstage-precheck')}")
     await expect(summary).to_be_visible()
     facts = await summary.locator("dl.jp-SrcStage-facts").evaluate(
         """dl => Object.fromEntries([...dl.querySelectorAll('dt')].map(
-               dt => [dt.textContent.trim(), dt.nextElementSibling.textContent.trim()]))""")
+               dt => [dt.textContent.trim(), dt.nextElementSibling.textContent.trim()]))"""
+    )
     title = (await page.locator(".jp-Dialog .jp-Dialog-header").inner_text()).strip()
     return {"title": title, "facts": facts}
 
@@ -271,14 +273,18 @@ async def follow_job(page: Page, shot: Shot, collection: str) -> dict:
     await expect(toast).to_be_visible()
     await job.scroll_into_view_if_needed()
     await shot(page, "job-completed", themes=MAIN_VIEW)
-    return {"job_id": job_id, "phase_seen": phase_seen, "progress_seen": progress_seen,
-            "progress_done": await progress.get_attribute("aria-valuetext"),
-            "state": (await job.locator(tid("srcstage-job-state")).inner_text()).strip(),
-            "toast": (await toast.inner_text()).strip()}
+    return {
+        "job_id": job_id,
+        "phase_seen": phase_seen,
+        "progress_seen": progress_seen,
+        "progress_done": await progress.get_attribute("aria-valuetext"),
+        "state": (await job.locator(tid("srcstage-job-state")).inner_text()).strip(),
+        "toast": (await toast.inner_text()).strip(),
+    }
 
 
 async def insert_code_and_read(page: Page, shot: Shot, job_id: str, read_code: str) -> dict:
-    """"Insert code cell" for the job into the open notebook, run it, then run ``read_code``
+    """ "Insert code cell" for the job into the open notebook, run it, then run ``read_code``
     in the next cell; returns both outputs."""
     job = page.locator(f'{tid("srcstage-job")}[data-job-id="{job_id}"]')
     await job.locator(tid("srcstage-insert-code")).click()
@@ -294,21 +300,34 @@ async def insert_code_and_read(page: Page, shot: Shot, job_id: str, read_code: s
     await expect(read_out.locator(".jp-OutputArea-output")).not_to_have_count(0)
     await reader.scroll_into_view_if_needed()
     await shot(page, "notebook-reads-staged-file")
-    return {"source": source, "paths_output": (await paths_out.inner_text()).strip(),
-            "read_output": (await read_out.inner_text()).strip()}
+    return {
+        "source": source,
+        "paths_output": (await paths_out.inner_text()).strip(),
+        "read_output": (await read_out.inner_text()).strip(),
+    }
 
 
 # --- the whole flow ----------------------------------------------------------------------------------
 
 OBS_FILES = [f"ska-mid:obs-2026-0001.vis-{k:02d}.csv" for k in (1, 2, 3)]
-READ_CSV = ("import os\n"
-            "first = min(job.paths(), key=os.path.basename)\n"
-            "print(os.path.basename(first))\n"
-            "print(open(first).read(300))")
+READ_CSV = (
+    "import os\n"
+    "first = min(job.paths(), key=os.path.basename)\n"
+    "print(os.path.basename(first))\n"
+    "print(open(first).read(300))"
+)
 
 
-async def sidebar_flow(page: Page, server: Any, shot: Shot, *, collection: str, files: list[str] = OBS_FILES,
-                       lifetime_days: float = 1, palette: bool = False) -> dict:
+async def sidebar_flow(
+    page: Page,
+    server: Any,
+    shot: Shot,
+    *,
+    collection: str,
+    files: list[str] = OBS_FILES,
+    lifetime_days: float = 1,
+    palette: bool = False,
+) -> dict:
     """Sign in, find and collect ``files``, stage them for ``lifetime_days``, use them in a notebook.
 
     Returns what each step showed, for the caller to check.
@@ -323,7 +342,8 @@ async def sidebar_flow(page: Page, server: Any, shot: Shot, *, collection: str, 
     namespace, pattern = files[0].split(":")[0], files[0].split(":")[1].split(".")[0] + "*"
     seen["results"] = await search(page, namespace, pattern, "file")
     seen["result_dids"] = await page.locator(tid("srcstage-result")).evaluate_all(
-        "rows => rows.map(r => r.dataset.did)")
+        "rows => rows.map(r => r.dataset.did)"
+    )
     seen["selected"] = await select_results(page, files)
     await page.locator(tid("srcstage-results")).scroll_into_view_if_needed()
     await shot(page, "results", themes=MAIN_VIEW)

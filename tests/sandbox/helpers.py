@@ -32,8 +32,7 @@ def device_login(auth_url: str, username: str = cfg.DEMO_USER.username, *, appro
         assert pending.status_code != 200 and "authorization_pending" in pending.json()["detail"]
         page = client.get(start["verification_uri_complete"])
         assert page.status_code == 200 and start["user_code"] in page.text
-        form = {"user_code": start["user_code"], "username": username,
-                "action": "approve" if approve else "deny"}
+        form = {"user_code": start["user_code"], "username": username, "action": "approve" if approve else "deny"}
         answer = client.post(start["verification_uri"], data=form)
         assert answer.status_code == 200, answer.text
         token = client.get(f"{auth_url}/token", params={"device_code": start["device_code"]})
@@ -44,8 +43,11 @@ def device_login(auth_url: str, username: str = cfg.DEMO_USER.username, *, appro
 
 
 def exchange(auth_url: str, access_token: str, service: str) -> dict:
-    response = httpx.get(f"{auth_url}/token/exchange/{service}", timeout=TIMEOUT,
-                         params={"version": "latest", "try_use_cache": "false", "access_token": access_token})
+    response = httpx.get(
+        f"{auth_url}/token/exchange/{service}",
+        timeout=TIMEOUT,
+        params={"version": "latest", "try_use_cache": "false", "access_token": access_token},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -61,8 +63,9 @@ class Control:
         self.url = control_url
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, self.url + path, timeout=TIMEOUT,
-                                 content=None if body is None else json.dumps(body))
+        response = httpx.request(
+            method, self.url + path, timeout=TIMEOUT, content=None if body is None else json.dumps(body)
+        )
         assert response.is_success, response.text
         return response.json()
 
@@ -90,9 +93,14 @@ class RucioRoot:
 
     def __init__(self, rucio_url: str, root: dict) -> None:
         self.client = httpx.Client(base_url=rucio_url, timeout=TIMEOUT)
-        login = self.client.get("/auth/userpass", headers={
-            "X-Rucio-Account": root["account"], "X-Rucio-Username": root["username"],
-            "X-Rucio-Password": root["password"]})
+        login = self.client.get(
+            "/auth/userpass",
+            headers={
+                "X-Rucio-Account": root["account"],
+                "X-Rucio-Username": root["username"],
+                "X-Rucio-Password": root["password"],
+            },
+        )
         login.raise_for_status()
         self.client.headers["X-Rucio-Auth-Token"] = login.headers["X-Rucio-Auth-Token"]
 
@@ -112,8 +120,10 @@ class RucioRoot:
 
     def snapshot(self, account: str = cfg.DEMO_USER.username) -> dict:
         """What a refused request must not change: the user's DIDs and rules."""
-        return {"dids": {s: self.did_names(s) for s in (cfg.DEMO_NAMESPACE, cfg.OBSERVATIONS_NAMESPACE)},
-                "rules": self.rule_ids(account)}
+        return {
+            "dids": {s: self.did_names(s) for s in (cfg.DEMO_NAMESPACE, cfg.OBSERVATIONS_NAMESPACE)},
+            "rules": self.rule_ids(account),
+        }
 
     def close(self) -> None:
         self.client.close()

@@ -22,10 +22,14 @@ def _local_area(sc_url: str, token: str) -> dict:
     """The `prepare_data` sibling's area on the compute whose hub is config.JUPYTERHUB_HOST."""
     services = httpx.get(f"{sc_url}/services", headers=bearer(token)).json()
     hub = next(s for s in services if s["type"] == "jupyterhub" and s["host"] == cfg.JUPYTERHUB_HOST)
-    sibling = next(s for s in services if s["associated_compute_id"] == hub["associated_compute_id"]
-                   and s["type"] == "prepare_data" and s.get("associated_storage_area_id"))
-    return httpx.get(f"{sc_url}/storage-areas/{sibling['associated_storage_area_id']}",
-                     headers=bearer(token)).json()
+    sibling = next(
+        s
+        for s in services
+        if s["associated_compute_id"] == hub["associated_compute_id"]
+        and s["type"] == "prepare_data"
+        and s.get("associated_storage_area_id")
+    )
+    return httpx.get(f"{sc_url}/storage-areas/{sibling['associated_storage_area_id']}", headers=bearer(token)).json()
 
 
 def test_acceptance_walk(sandbox):
@@ -34,21 +38,33 @@ def test_acceptance_walk(sandbox):
     area = _local_area(sandbox.site_capabilities_api_url, sc_token)
     assert area["name"] == cfg.LOCAL_AREA.name and area["type"] == "rse"
 
-    dm = httpx.Client(base_url=sandbox.data_management_api_url, timeout=60, headers=bearer(
-        exchange(sandbox.auth_api_url, login["access_token"], cfg.DATA_MANAGEMENT_AUDIENCE)["access_token"]))
+    dm = httpx.Client(
+        base_url=sandbox.data_management_api_url,
+        timeout=60,
+        headers=bearer(
+            exchange(sandbox.auth_api_url, login["access_token"], cfg.DATA_MANAGEMENT_AUDIENCE)["access_token"]
+        ),
+    )
     cold = next(ds for ds in seed.catalogue().datasets if ds.rses == (cfg.COLD_AREA.name,))
     members = [{"namespace": f.scope, "name": f.name} for f in cold.files[:3]]
     name = f"walk-{uuid.uuid4().hex[:8]}"
 
-    created = dm.post("/data/collections", json={"namespace": cfg.DEMO_NAMESPACE, "name": name,
-                                                 "type": "container", "dids": members})
+    created = dm.post(
+        "/data/collections", json={"namespace": cfg.DEMO_NAMESPACE, "name": name, "type": "container", "dids": members}
+    )
     assert created.status_code == 201, created.text
     assert created.json() == {"namespace": cfg.DEMO_NAMESPACE, "name": name, "type": "container", "attached": 3}
     collection = dm.get(f"/data/collections/{cfg.DEMO_NAMESPACE}/{name}").json()
     assert collection["files"] == 3 and collection["bytes"] == sum(f.size for f in cold.files[:3])
 
-    staged = dm.post("/data/stage", json={"to_storage_area_uuid": area["id"], "lifetime": 3600,
-                                          "dids": [{"namespace": cfg.DEMO_NAMESPACE, "name": name}]})
+    staged = dm.post(
+        "/data/stage",
+        json={
+            "to_storage_area_uuid": area["id"],
+            "lifetime": 3600,
+            "dids": [{"namespace": cfg.DEMO_NAMESPACE, "name": name}],
+        },
+    )
     assert staged.status_code == 202, staged.text
     job_id = staged.json()["job_id"]
 

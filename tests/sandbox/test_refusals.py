@@ -68,24 +68,29 @@ STAGE_REFUSALS = {
 @pytest.mark.parametrize("case", list(STAGE_REFUSALS))
 def test_stage_refusals(sandbox, dm_token, unchanged, case):
     body, status, words = STAGE_REFUSALS[case]
-    response = httpx.post(f"{sandbox.data_management_api_url}/data/stage", json=body, headers=bearer(dm_token),
-                          timeout=30)
+    response = httpx.post(
+        f"{sandbox.data_management_api_url}/data/stage", json=body, headers=bearer(dm_token), timeout=30
+    )
     assert response.status_code == status, response.text
     assert words in str(response.json()["detail"])
 
 
 def test_malformed_json(sandbox, dm_token, unchanged):
-    response = httpx.post(f"{sandbox.data_management_api_url}/data/stage", content=b"{not json",
-                          headers=bearer(dm_token))
+    response = httpx.post(
+        f"{sandbox.data_management_api_url}/data/stage", content=b"{not json", headers=bearer(dm_token)
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
 def test_foreign_namespace(sandbox, dm_token, unchanged):
-    body = {"namespace": cfg.OBSERVATIONS_NAMESPACE, "name": f"mine-{uuid.uuid4().hex[:6]}",
-            "type": "dataset", "dids": [COLD_DID]}
-    response = httpx.post(f"{sandbox.data_management_api_url}/data/collections", json=body,
-                          headers=bearer(dm_token))
+    body = {
+        "namespace": cfg.OBSERVATIONS_NAMESPACE,
+        "name": f"mine-{uuid.uuid4().hex[:6]}",
+        "type": "dataset",
+        "dids": [COLD_DID],
+    }
+    response = httpx.post(f"{sandbox.data_management_api_url}/data/collections", json=body, headers=bearer(dm_token))
     assert response.status_code == 403
     detail = response.json()["detail"]
     assert detail.startswith("You do not have permission to access this resource.")
@@ -93,16 +98,23 @@ def test_foreign_namespace(sandbox, dm_token, unchanged):
 
 
 def test_collection_with_an_unknown_member_creates_nothing(sandbox, dm_token, unchanged):
-    body = {"namespace": cfg.DEMO_NAMESPACE, "name": f"partial-{uuid.uuid4().hex[:6]}", "type": "dataset",
-            "dids": [COLD_DID, {"namespace": "ska-mid", "name": "no-such-file"}]}
-    response = httpx.post(f"{sandbox.data_management_api_url}/data/collections", json=body,
-                          headers=bearer(dm_token))
+    body = {
+        "namespace": cfg.DEMO_NAMESPACE,
+        "name": f"partial-{uuid.uuid4().hex[:6]}",
+        "type": "dataset",
+        "dids": [COLD_DID, {"namespace": "ska-mid", "name": "no-such-file"}],
+    }
+    response = httpx.post(f"{sandbox.data_management_api_url}/data/collections", json=body, headers=bearer(dm_token))
     assert response.status_code == 404 and "ska-mid:no-such-file" in response.json()["detail"]
 
 
 def test_duplicate_collection(sandbox, dm_token, rucio):
-    body = {"namespace": cfg.DEMO_NAMESPACE, "name": f"dup-{uuid.uuid4().hex[:6]}", "type": "dataset",
-            "dids": [COLD_DID]}
+    body = {
+        "namespace": cfg.DEMO_NAMESPACE,
+        "name": f"dup-{uuid.uuid4().hex[:6]}",
+        "type": "dataset",
+        "dids": [COLD_DID],
+    }
     url = f"{sandbox.data_management_api_url}/data/collections"
     assert httpx.post(url, json=body, headers=bearer(dm_token)).status_code == 201
     before = rucio.snapshot()

@@ -27,11 +27,18 @@ def _stream(resp: httpx.Response) -> list[dict]:
 def rucio(sandbox) -> httpx.Client:
     """An httpx client logged in to the sandbox's Rucio as root."""
     root = sandbox.rucio_root
-    resp = httpx.get(f"{sandbox.rucio_url}/auth/userpass", headers={
-        "X-Rucio-Account": root["account"], "X-Rucio-Username": root["username"], "X-Rucio-Password": root["password"]})
+    resp = httpx.get(
+        f"{sandbox.rucio_url}/auth/userpass",
+        headers={
+            "X-Rucio-Account": root["account"],
+            "X-Rucio-Username": root["username"],
+            "X-Rucio-Password": root["password"],
+        },
+    )
     assert resp.status_code == 200, resp.text
-    with httpx.Client(base_url=sandbox.rucio_url, timeout=30,
-                      headers={"X-Rucio-Auth-Token": resp.headers["X-Rucio-Auth-Token"]}) as client:
+    with httpx.Client(
+        base_url=sandbox.rucio_url, timeout=30, headers={"X-Rucio-Auth-Token": resp.headers["X-Rucio-Auth-Token"]}
+    ) as client:
         yield client
 
 
@@ -55,18 +62,29 @@ def test_seed_matches_catalogue(sandbox, rucio):
             assert (len(files), sum(f["bytes"] for f in files)) == (want["files"], want["bytes"]), did
         # Replica states per RSE (Rucio's replica listing is slow: skip the big scale datasets).
         for rse in want.get("rses", []) if want["files"] <= 50 else []:
-            reps = _stream(rucio.post("/replicas/list", json={
-                "dids": [{"scope": scope, "name": name}], "rse_expression": rse, "schemes": ["file"]}))
+            reps = _stream(
+                rucio.post(
+                    "/replicas/list",
+                    json={"dids": [{"scope": scope, "name": name}], "rse_expression": rse, "schemes": ["file"]},
+                )
+            )
             assert len([r for r in reps if r["states"].get(rse) == "AVAILABLE"]) == want["files"], (did, rse)
 
 
 def test_seeded_bytes_are_on_disk(sandbox, rucio):
     """A seeded replica's file exists at its PFN with the catalogue's size and adler32."""
-    ds = next(d for d, w in seed.summary(sandbox.config).items()
-              if w["type"] == "dataset" and LOCAL_AREA.name in w.get("rses", []))
+    ds = next(
+        d
+        for d, w in seed.summary(sandbox.config).items()
+        if w["type"] == "dataset" and LOCAL_AREA.name in w.get("rses", [])
+    )
     scope, name = ds.split(":")
-    reps = _stream(rucio.post("/replicas/list", json={
-        "dids": [{"scope": scope, "name": name}], "rse_expression": LOCAL_AREA.name, "schemes": ["file"]}))
+    reps = _stream(
+        rucio.post(
+            "/replicas/list",
+            json={"dids": [{"scope": scope, "name": name}], "rse_expression": LOCAL_AREA.name, "schemes": ["file"]},
+        )
+    )
     assert reps
     for rep in reps:
         path = Path(urlparse(next(iter(rep["pfns"]))).path)
@@ -83,9 +101,16 @@ def _tape_dataset(sandbox, rucio, n_files: int = 5) -> tuple[str, str, dict[str,
     resp = rucio.post("/replicas/", json={"rse": COLD_AREA.name, "files": files})
     assert resp.status_code == 201, resp.text
     # Write the bytes where Rucio says each replica is.
-    for rep in _stream(rucio.post("/replicas/list", json={
-            "dids": [{"scope": scope, "name": n} for n in contents], "rse_expression": COLD_AREA.name,
-            "schemes": ["file"]})):
+    for rep in _stream(
+        rucio.post(
+            "/replicas/list",
+            json={
+                "dids": [{"scope": scope, "name": n} for n in contents],
+                "rse_expression": COLD_AREA.name,
+                "schemes": ["file"],
+            },
+        )
+    ):
         path = Path(urlparse(next(iter(rep["pfns"]))).path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(contents[rep["name"]])
@@ -100,8 +125,16 @@ def test_cold_rule_waits_for_tape_then_copies(sandbox, rucio):
     scope, ds, contents = _tape_dataset(sandbox, rucio)
     delay = sandbox.config.tape_delay_s
     t0 = time.monotonic()
-    resp = rucio.post("/rules/", json={"dids": [{"scope": scope, "name": ds}], "account": "root", "copies": 1,
-                                       "rse_expression": LOCAL_AREA.name, "lifetime": 3600})
+    resp = rucio.post(
+        "/rules/",
+        json={
+            "dids": [{"scope": scope, "name": ds}],
+            "account": "root",
+            "copies": 1,
+            "rse_expression": LOCAL_AREA.name,
+            "lifetime": 3600,
+        },
+    )
     assert resp.status_code == 201, resp.text
     rule_id = resp.json()[0]
     states = []
@@ -117,8 +150,12 @@ def test_cold_rule_waits_for_tape_then_copies(sandbox, rucio):
     assert all(s != "OK" for t, s in states if t < delay), f"OK before the tape delay of {delay} s: {states}"
     print(f"cold {len(contents)}-file rule OK after {elapsed:.1f} s (tape delay {delay} s)")
 
-    reps = _stream(rucio.post("/replicas/list", json={
-        "dids": [{"scope": scope, "name": ds}], "rse_expression": LOCAL_AREA.name, "schemes": ["file"]}))
+    reps = _stream(
+        rucio.post(
+            "/replicas/list",
+            json={"dids": [{"scope": scope, "name": ds}], "rse_expression": LOCAL_AREA.name, "schemes": ["file"]},
+        )
+    )
     assert {r["name"] for r in reps} == set(contents)
     for rep in reps:
         path = Path(urlparse(next(iter(rep["pfns"]))).path)
@@ -143,6 +180,7 @@ def test_parallel_clients(sandbox, rucio):
         assert set(pool.map(get, names * 4)) == {200}
 
 
+@pytest.mark.sandbox
 def test_stop_leaves_no_process(tmp_path):
     """A sandbox of its own: restart on the same state dir reuses it; SIGTERM leaves nothing behind."""
     first = start_sandbox(tmp_path / "state")
