@@ -2,25 +2,31 @@
 
 The route table at the bottom is the one list of routes (srcstage_jlab/openapi.yaml
 describes them). Every handler method is `@tornado.web.authenticated`; a test
-fails if one is not. Errors go through `SrcStageHandler.fail`, the one mapping
-from an exception to an answer: a JSON body with our message and the SRCNet
-detail, never a traceback and never a token.
+fails if one is not. Before a method runs, `answers_errors` checks its input
+against its OpenAPI operation (validation.py) and hands it over as `self.input`.
+Errors go through `SrcStageHandler.fail`, the one mapping from an exception to an
+answer: a JSON body with our message and the SRCNet detail, never a traceback and
+never a token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from . import validation
 from .errors import InvalidInput, SrcStageError
 from .service import StagingService
 
 NAMESPACE = "srcstage"
+LARGE_BODY_BYTES = 256 * 1024
 
 
 def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -29,9 +35,14 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
     @functools.wraps(method)
     async def wrapper(self: SrcStageHandler, *args: Any, **kwargs: Any) -> None:
         try:
+            self.input = await self.checked_input(method.__name__, args)
             await method(self, *args, **kwargs)
         except SrcStageError as err:
             self.fail(err)
+        except tornado.web.HTTPError as err:  # tornado's own refusals (e.g. a bad argument) stay client errors
+            if err.status_code >= 500:
+                raise
+            self.fail(InvalidInput(err.log_message or err.reason or "The request was refused.", status=err.status_code))
         except Exception:
             self.log.exception("srcstage: unexpected error in %s %s", self.request.method, self.request.path)
             self.fail(
@@ -42,20 +53,26 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
 
 
 class SrcStageHandler(APIHandler):
+    api_path = ""  # the OpenAPI path this handler serves; set by route_table()
+    input: dict  # the checked query parameters and body fields of the request being handled
+
     @property
     def service(self) -> StagingService:
         return self.settings["srcstage"]
 
-    def body(self) -> dict:
-        if not self.request.body:
-            return {}
-        try:
-            data = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("The request body must be a JSON object.")
-        return data
+    async def checked_input(self, method: str, path_args: tuple) -> dict:
+        """Query parameters and JSON body, checked against the route's OpenAPI operation; InvalidInput if not."""
+        op = validation.operation(self.api_path, method)
+        validation.check_path(op, dict(zip(re.findall(r"\{(\w+)\}", self.api_path), path_args, strict=False)))
+        query = validation.check_query(op, self.request.query_arguments)
+        raw = self.request.body or b""
+
+        def check() -> dict:
+            return validation.check_body(op, validation.parse_body(raw))
+
+        # A body of 100,000 DIDs takes most of a second to check: keep the event loop free meanwhile.
+        body = await asyncio.to_thread(check) if len(raw) > LARGE_BODY_BYTES else check()
+        return {**body, **query}
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -105,8 +122,7 @@ class DestinationHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        refresh = self.get_query_argument("refresh", "false").lower() in ("1", "true", "yes")
-        self.reply(await self.service.destination_json(refresh))
+        self.reply(await self.service.destination_json(bool(self.input.get("refresh"))))
 
 
 class NamespacesHandler(SrcStageHandler):
@@ -120,32 +136,22 @@ class DidSearchHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        try:
-            limit = int(self.get_query_argument("limit", "10000"))
-        except ValueError:
-            raise InvalidInput("The limit must be a whole number.") from None
-        self.reply(
-            await self.service.search(
-                self.get_query_argument("namespace", ""),
-                self.get_query_argument("name", "*"),
-                self.get_query_argument("type", "all"),
-                limit,
-            )
-        )
+        args = self.input
+        self.reply(await self.service.search(args["namespace"], args["name"], args["type"], args["limit"]))
 
 
 class LocationsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        self.reply(await self.service.locations(self.get_query_argument("did", "")))
+        self.reply(await self.service.locations(self.input["did"]))
 
 
 class DidPathsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        self.reply(await self.service.did_paths(self.get_query_argument("did", "")))
+        self.reply(await self.service.did_paths(self.input["did"]))
 
 
 class CollectionsHandler(SrcStageHandler):
@@ -157,8 +163,8 @@ class CollectionsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self) -> None:
-        body = self.body()
-        collection = await self.service.collections.create(body.get("name"), body.get("dids") or [])
+        body = self.input
+        collection = await self.service.collections.create(body["name"], body.get("dids", []))
         self.reply(collection.to_json(), 201)
 
 
@@ -166,7 +172,7 @@ class CollectionImportHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self) -> None:
-        collection = await self.service.collections.import_document(self.body())
+        collection = await self.service.collections.import_document(self.input)
         self.reply(collection.to_json(), 201)
 
 
@@ -179,9 +185,9 @@ class CollectionHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def patch(self, collection_id: str) -> None:
-        body = self.body()
+        body = self.input
         collection = await self.service.collections.update(
-            collection_id, name=body.get("name"), add=body.get("add") or [], remove=body.get("remove") or []
+            collection_id, name=body.get("name"), add=body.get("add", []), remove=body.get("remove", [])
         )
         self.reply(collection.to_json())
 
@@ -203,7 +209,7 @@ class SubmitHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self, collection_id: str) -> None:
-        body = self.body()
+        body = self.input
         self.reply(await self.service.submit(collection_id, body.get("namespace"), body.get("name")))
 
 
@@ -211,14 +217,14 @@ class PrecheckHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self, collection_id: str) -> None:
-        self.reply(await self.service.precheck(collection_id, self.body().get("lifetime")))
+        self.reply(await self.service.precheck(collection_id, self.input.get("lifetime")))
 
 
 class StageHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def post(self, collection_id: str) -> None:
-        body = self.body()
+        body = self.input
         job = await self.service.stage(collection_id, body.get("lifetime"), body.get("namespace"))
         self.reply(job.to_json(), 202)
 
@@ -252,27 +258,33 @@ class JobPathsHandler(SrcStageHandler):
 
 ID = r"([A-Za-z0-9_\-]+)"
 
+# Every REST route of the extension, as its OpenAPI path (the `{...}` parts are ids).
+ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
+    ("/config", ConfigHandler),
+    ("/session", SessionHandler),
+    ("/session/device", DeviceSignInHandler),
+    ("/destination", DestinationHandler),
+    ("/namespaces", NamespacesHandler),
+    ("/dids", DidSearchHandler),
+    ("/locations", LocationsHandler),
+    ("/paths", DidPathsHandler),
+    ("/collections", CollectionsHandler),
+    ("/collections/import", CollectionImportHandler),
+    ("/collections/{collection_id}", CollectionHandler),
+    ("/collections/{collection_id}/export", CollectionExportHandler),
+    ("/collections/{collection_id}/submit", SubmitHandler),
+    ("/collections/{collection_id}/precheck", PrecheckHandler),
+    ("/collections/{collection_id}/stage", StageHandler),
+    ("/jobs", JobsHandler),
+    ("/jobs/{job_id}", JobHandler),
+    ("/jobs/{job_id}/paths", JobPathsHandler),
+]
+
 
 def route_table() -> list[tuple[str, type[SrcStageHandler]]]:
-    """Every REST route of the extension (the server app prefixes its base URL)."""
-    routes = [
-        ("config", ConfigHandler),
-        ("session", SessionHandler),
-        ("session/device", DeviceSignInHandler),
-        ("destination", DestinationHandler),
-        ("namespaces", NamespacesHandler),
-        ("dids", DidSearchHandler),
-        ("locations", LocationsHandler),
-        ("paths", DidPathsHandler),
-        ("collections", CollectionsHandler),
-        ("collections/import", CollectionImportHandler),
-        (f"collections/{ID}", CollectionHandler),
-        (f"collections/{ID}/export", CollectionExportHandler),
-        (f"collections/{ID}/submit", SubmitHandler),
-        (f"collections/{ID}/precheck", PrecheckHandler),
-        (f"collections/{ID}/stage", StageHandler),
-        ("jobs", JobsHandler),
-        (f"jobs/{ID}", JobHandler),
-        (f"jobs/{ID}/paths", JobPathsHandler),
-    ]
-    return [(f"/{NAMESPACE}/{path}", handler) for path, handler in routes]
+    """Every REST route of the extension as tornado patterns (the server app prefixes its base URL)."""
+    table = []
+    for api_path, handler in ROUTES:
+        handler.api_path = api_path
+        table.append((f"/{NAMESPACE}" + re.sub(r"\{\w+\}", lambda _m: ID, api_path), handler))
+    return table

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Any
 
 from ..errors import InvalidInput
 
+# No staging lifetime is longer than this, whatever a deployment's cap: beyond it a value is a
+# mistake (or `1e999`), refused as invalid input rather than as a policy problem.
+ABSURD_S = 100 * 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _UNIT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _ISO_RE = re.compile(
@@ -23,8 +27,10 @@ def parse_lifetime(value: Any) -> int:
         raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-    elif isinstance(value, (int, float)):
-        seconds = float(value)
+    elif isinstance(value, int):
+        seconds = value if abs(value) <= 2 * ABSURD_S else (math.inf if value > 0 else -math.inf)  # no float overflow
+    elif isinstance(value, float):
+        seconds = value
     elif isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d+", text):
@@ -37,8 +43,15 @@ def parse_lifetime(value: Any) -> int:
             raise InvalidInput(f"'{value}' is not a lifetime: use seconds or a duration such as '12h', '7d' or 'P7D'.")
     else:
         raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
+    if math.isnan(seconds):
+        raise InvalidInput("A lifetime must be a number of seconds, not NaN.")
     if seconds < 1:
         raise InvalidInput("A lifetime must be at least one second.")
+    if seconds > ABSURD_S:  # also infinity
+        shown = str(value) if len(str(value)) <= 30 else str(value)[:27] + "..."
+        raise InvalidInput(
+            f"The lifetime '{shown}' is absurdly long (over 100 years); the longest allowed is much shorter."
+        )
     return int(round(seconds))
 
 
