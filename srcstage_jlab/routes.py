@@ -233,7 +233,8 @@ class JobsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        self.reply({"jobs": [j.to_json() for j in self.service.jobs.all()]})
+        jobs = [j.to_json() for j in self.service.jobs.all()]
+        self.reply({"jobs": jobs, "notice": self.service.retrying_notice()})
 
 
 class JobHandler(SrcStageHandler):

@@ -30,7 +30,7 @@ from .errors import (
 from .srcnet import data_management, site_capabilities
 from .srcnet.auth import TokenBroker
 from .srcnet.data_management import DataManagement
-from .srcnet.http import AuthorizedService, ServiceClient
+from .srcnet.http import RETRYING_NOTICE, AuthorizedService, ServiceClient
 from .srcnet.site_capabilities import Destination, SiteCapabilities, choose_destination
 from .staging import lifetimes
 from .staging.collections import Collection, CollectionStore
@@ -118,6 +118,11 @@ class StagingService:
         await self.broker.aclose()
         for client in (self.auth_client, self.sc_client, self.dm_client):
             await client.aclose()
+
+    def retrying_notice(self) -> str | None:
+        """What the UI says while a call to SRCNet waits to be sent again, else None."""
+        clients = (self.auth_client, self.sc_client, self.dm_client)
+        return RETRYING_NOTICE if any(c.waiting_to_retry for c in clients) else None
 
     # --- settings and identity ----------------------------------------------------
 
@@ -314,7 +319,8 @@ class StagingService:
 
     async def _create_or_match(self, did: Did, did_type: str, members: list[Did]) -> str:
         """'created', 'same' (our DID exists already) or 'different' (the name is taken)."""
-        for attempt in range(3):
+        attempts = 1 + self.dm_client.retries
+        for attempt in range(attempts):
             try:
                 await self.dm.create_collection(did, did_type, members)
                 return "created"
@@ -326,7 +332,7 @@ class StagingService:
                 return "same" if same else "different"
             except Unavailable:
                 # The DID may or may not exist now; trying again is safe because of the 409 path.
-                if attempt == 2:
+                if attempt + 1 == attempts:
                     raise
                 await asyncio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")

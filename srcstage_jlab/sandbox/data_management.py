@@ -10,6 +10,10 @@ checked BEFORE anything is created, so that a refused request leaves no trace in
 - staging needs a lifetime (positive, at most `max_stage_lifetime_s`) and an active `rse`
   storage area (not ingest, not force-disabled, not in downtime); the DIDs must exist; then ONE
   Rucio call creates the rule(s) (Rucio's add_replication_rule is atomic over its DID list).
+- a repeated identical staging request (same user, DIDs, storage area, lifetime and parent
+  namespace) whose earlier job's rules still exist is answered with that job (`"repeated": true`),
+  not with a second job nor Rucio's duplicate-rule refusal: a client that lost the first answer
+  (a time-out, a 5xx) can send it again safely.
 
 Answers are FastAPI-shaped: `{"detail": "..."}`, or the 422 list form for invalid input.
 Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`, `container`,
@@ -371,6 +375,9 @@ class DataManagement:
         refusal = self.topology.staging_refusal(area)
         if refusal:
             raise ApiError(409, f"Staging refused: {refusal}")
+        same = (area.id, lifetime, parent or dids[0]["scope"], dids)
+        if repeated := await self.identical_live_job(user, *same):
+            return repeated
         found = await self.require_existing(user.username, dids)
         n_files = 0
         for row in found.values():
@@ -389,12 +396,15 @@ class DataManagement:
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
         # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
         asynchronous = n_files > ASYNC_RULE_FILES
-        rule_ids = await self.call(
-            self.rucio.add_rule(
+        try:
+            rule_ids = await self.rucio.add_rule(
                 user.username, dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
-            ),
-            f"staging to {area.name}",
-        )
+            )
+        except RucioError as err:
+            # An identical request racing this one made the rule first: answer with its job.
+            if err.exc_class == "DuplicateRule" and (repeated := await self.identical_live_job(user, *same)):
+                return repeated
+            raise rucio_to_api_error(err, f"staging to {area.name}") from None
         created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         job = {
             "job_id": uuid.uuid4().hex,
@@ -411,6 +421,33 @@ class DataManagement:
         self.jobs.add(job)
         public = {k: v for k, v in job.items() if k != "user"}
         return {**public, "state": "SUBMITTED"}
+
+    async def identical_live_job(
+        self, user: cfg.SandboxUser, area_id: str, lifetime: int, parent: str, dids: list[dict]
+    ) -> dict | None:
+        """The job an identical earlier request of this user made, while its rules still exist.
+
+        A repeat of a staging request (a client retrying after a time-out or a 5xx, not knowing
+        whether its first try went through) is answered with the same job, never a second one.
+        """
+        wanted = sorted((d["scope"], d["name"]) for d in dids)
+        for job in reversed(list(self.jobs.jobs.values())):
+            if (job["user"], job["storage_area_uuid"], job["lifetime"], job["parent_namespace"]) != (
+                user.username,
+                area_id,
+                lifetime,
+                parent,
+            ) or sorted((d["namespace"], d["name"]) for d in job["dids"]) != wanted:
+                continue
+            try:
+                for rule_id in job["rule_ids"]:
+                    await self.rucio.rule(user.username, rule_id)
+            except RucioError as err:
+                if err.exc_class == "RuleNotFound":
+                    continue  # expired or removed: a new request is a new job
+                raise rucio_to_api_error(err, f"rule of job {job['job_id']}") from None
+            return {**await self.job_status(user, [], job["job_id"]), "repeated": True}
+        return None
 
     async def file_sizes(self, job: dict) -> dict[tuple[str, str], int]:
         """Bytes of every file under a job's DIDs (Rucio locks carry none); one call, then cached."""

@@ -54,13 +54,20 @@ class DataManagement:
         self.bulk_timeout = bulk_timeout
 
     async def _call(
-        self, op: str, *, params: dict | None = None, json: Any = None, idempotent: bool | None = None, **path_args: str
+        self,
+        op: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        repeatable: bool = False,
+        **path_args: str,
     ) -> Any:
         method, _, template = self.routes[op].partition(" ")
         path = template.format(**{k: quote(str(v), safe="") for k, v in path_args.items()})
         timeout = self.bulk_timeout if op in BULK_OPERATIONS else None
         return await self.service.request(
-            method, path, params=params, json=json, idempotent=idempotent, timeout=timeout
+            method, path, params=params, json=json, idempotent=idempotent, repeatable=repeatable, timeout=timeout
         )
 
     async def namespaces(self) -> list[str]:
@@ -99,7 +106,9 @@ class DataManagement:
         }
         if parent_namespace:
             body["parent_namespace"] = parent_namespace
-        answer = await self._call("stage", json=body, idempotent=False)
+        # Retried after a time-out or a 5xx: an identical repeat is answered with the job the first one
+        # made, if it did (see srcnet/http.py), so a retry never makes a second job.
+        answer = await self._call("stage", json=body, idempotent=False, repeatable=True)
         if not isinstance(answer, dict) or not answer.get("job_id"):
             raise InvalidInput(
                 "The SRCNet Data Management API accepted the staging request but returned no job id.",

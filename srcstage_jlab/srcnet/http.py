@@ -1,7 +1,13 @@
 """One HTTP client per SRCNet service: connection reuse, timeouts, retries, error mapping.
 
 Idempotent calls are retried with backoff on time-outs, connection failures and
-5xx answers; other calls are never retried here. Log lines name the method and
+5xx answers. A call that creates something is retried only when it is `repeatable`:
+the service answers an identical repeat with what the first request made (the DM's
+staging request: a repeat of a request that took effect gets the same job, and
+Rucio itself refuses a second rule for the same DIDs, account and storage area).
+After a failure we cannot tell whether the first try took effect (a time-out, a lost
+connection, a 5xx), so the repeat is how we find out, and a 409 to the repeat is
+explained as such. Other calls are never retried here. Log lines name the method and
 path only: the Auth API takes tokens in the query string, so a URL is never logged.
 """
 
@@ -15,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from ..errors import SERVICE_TITLES, NotSignedIn, SrcStageError, Unavailable, from_srcnet
+from ..errors import SERVICE_TITLES, Conflict, NotSignedIn, SrcStageError, Unavailable, from_srcnet
 
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
+RETRYING_NOTICE = "SRCNet is slow to answer; retrying"
 
 # httpx logs each request URL at INFO, and Auth API URLs carry tokens in their query
 # string: keep those records from ever being written, whatever a deployment's log setup.
@@ -44,6 +51,8 @@ class ServiceClient:
         self.retries = retries
         self.log = log
         self.calls = 0  # answered requests, for benchmarks
+        self.retries_made = 0  # requests sent again after a time-out or a 5xx, for benchmarks
+        self.waiting_to_retry = 0  # requests now waiting to be sent again (the UI says "retrying")
         self.elapsed_s = 0.0  # time spent awaiting answers (or failures), for benchmarks
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -64,14 +73,20 @@ class ServiceClient:
         params: dict | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        repeatable: bool = False,
         ok: tuple[int, ...] = (200, 201, 202),
         timeout: float | None = None,
     ) -> Any:
-        """Send a request; the decoded JSON answer, or a SrcStageError."""
+        """Send a request; the decoded JSON answer, or a SrcStageError.
+
+        `repeatable`: not idempotent, but the service answers an identical repeat with the
+        first request's result (see the module docstring), so it is retried like a GET.
+        """
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        attempts = 1 + (self.retries if idempotent else 0)
+        attempts = 1 + (self.retries if idempotent or repeatable else 0)
+        unsure: SrcStageError | None = None  # why an earlier try may or may not have taken effect
         title = SERVICE_TITLES.get(self.service, self.service)
         for attempt in range(attempts):
             started = time.monotonic()
@@ -121,11 +136,25 @@ class ServiceClient:
                         ) from None
                 error = from_srcnet(self.service, response.status_code, detail_of(response))
                 error.srcnet_status = response.status_code
+                if isinstance(error, Conflict) and unsure is not None and repeatable:
+                    # The first try may have gone through before its answer was lost.
+                    raise Conflict(
+                        f"{title} refused to repeat a request whose first answer was lost ({unsure.message}). "
+                        "The first request has probably taken effect; it is not tracked here.",
+                        error.detail,
+                        service=self.service,
+                    )
                 if response.status_code < 500:
                     raise error
                 self.log.warning("srcstage: %s %s %s answered %s", self.service, method, path, response.status_code)
+            unsure = error
             if attempt + 1 < attempts:
-                await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
+                self.waiting_to_retry += 1
+                try:
+                    await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
+                finally:
+                    self.waiting_to_retry -= 1
+                self.retries_made += 1
         raise error
 
 

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import NotFound, NotSignedIn, SrcStageError
+from ..errors import NotFound, NotSignedIn, SrcStageError, Unavailable
+from ..srcnet.http import RETRYING_NOTICE
 from .collections import now_iso
 from .store import JsonFile
 
@@ -85,6 +86,7 @@ class Job:
     progress: dict | None = None
     expires_at: str | None = None
     error: dict | None = None
+    notice: str | None = None  # "SRCNet is slow to answer; retrying" while status polls meet transient failures
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
 
@@ -100,7 +102,7 @@ class Job:
         self.progress = progress_of(answer) or self.progress
         if isinstance(answer.get("expires_at"), str):
             self.expires_at = answer["expires_at"]
-        self.error = None
+        self.error = self.notice = None
         changed = before != (self.state, self.progress, self.expires_at, self.error)
         if changed:
             self.updated_at = now_iso()
@@ -187,6 +189,7 @@ class JobTracker:
                 # Keep the last known state; say why it is not fresh; try again later.
                 changed = job.error != err.to_json()
                 job.error = err.to_json()
+                job.notice = RETRYING_NOTICE if isinstance(err, Unavailable) else None
                 delay = self.max_interval if isinstance(err, NotSignedIn) else min(delay * 2, self.max_interval)
             except asyncio.CancelledError:
                 raise
