@@ -198,6 +198,8 @@ export interface IJob {
   phase: JobPhase;
   progress?: IProgress;
   error?: IErrorBody | null;
+  /** "SRCNet is slow to answer; retrying" while the server's status polls meet transient failures. */
+  notice?: string | null;
 }
 
 export interface IPathEntry {

@@ -149,6 +149,11 @@ function JobItem(props: {
           SRCNet reports a state this sidebar does not know; it is shown as is.
         </div>
       )}
+      {job.notice && (
+        <div className="jp-SrcStage-hint" data-testid="srcstage-job-notice">
+          {job.notice}
+        </div>
+      )}
       {job.error && (
         <ErrorBox
           error={new SrcStageError(job.error)}
