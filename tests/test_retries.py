@@ -34,6 +34,10 @@ def rules_on(rucio, did: str) -> list[dict]:
     return [r for r in rucio._stream("/rules/", account="demo") if (r["scope"], r["name"]) == (scope, name)]
 
 
+def stage_requests(control) -> int:
+    return control.stats()["requests"].get("data-management", {}).get("POST /data/stage", 0)
+
+
 async def submitted_collection(api) -> dict:
     files = await three_cold_files(api)
     status, collection = await api(
@@ -61,6 +65,7 @@ async def test_stage_whose_answer_was_lost_is_not_duplicated(api, control, rucio
     """The first staging request reaches the DM but its answer comes after our time-out: the repeat
     gets the same job, Rucio holds one rule, and `GET /jobs` said "retrying" meanwhile."""
     submitted = await submitted_collection(api)
+    sent_before = stage_requests(control)
     control.faults("data-management", latency_ms=1600)
     click = asyncio.ensure_future(api("POST", f"collections/{submitted['collection']['id']}/stage", {"lifetime": "1d"}))
     notices = set()
@@ -75,6 +80,7 @@ async def test_stage_whose_answer_was_lost_is_not_duplicated(api, control, rucio
     status, job = await click
     assert status == 202, job
     await asyncio.sleep(1.0)  # the first request is handled now too, long after we gave up on it
+    assert stage_requests(control) - sent_before == 2  # the first (answered too late) and its repeat
     assert len(rules_on(rucio, submitted["did"])) == 1
     status, jobs = await api("GET", "jobs")
     assert [j["id"] for j in jobs["jobs"]] == [job["id"]] and jobs["notice"] is None

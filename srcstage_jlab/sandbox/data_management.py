@@ -22,6 +22,7 @@ Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
 import json
@@ -191,6 +192,9 @@ class DataManagement:
         self.config, self.rucio, self.topology = config, rucio, topology
         self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
         self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
+        # One staging request at a time: a repeat racing its first try (whose answer the client lost)
+        # must find the first's job, not make a second one beside it.
+        self.staging_lock = asyncio.Lock()
 
     async def call(self, coro, what: str = "") -> Any:
         try:
@@ -396,15 +400,12 @@ class DataManagement:
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
         # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
         asynchronous = n_files > ASYNC_RULE_FILES
-        try:
-            rule_ids = await self.rucio.add_rule(
+        rule_ids = await self.call(
+            self.rucio.add_rule(
                 user.username, dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
-            )
-        except RucioError as err:
-            # An identical request racing this one made the rule first: answer with its job.
-            if err.exc_class == "DuplicateRule" and (repeated := await self.identical_live_job(user, *same)):
-                return repeated
-            raise rucio_to_api_error(err, f"staging to {area.name}") from None
+            ),
+            f"staging to {area.name}",
+        )
         created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         job = {
             "job_id": uuid.uuid4().hex,
@@ -611,7 +612,9 @@ class CollectionHandler(DmHandler):
 
 class StageHandler(DmHandler):
     async def post(self) -> None:
-        self.send(await self.dm.stage(self.user, self.json_body()), 202)
+        async with self.dm.staging_lock:
+            answer = await self.dm.stage(self.user, self.json_body())
+        self.send(answer, 202)
 
 
 class StageStatusHandler(DmHandler):
