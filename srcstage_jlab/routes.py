@@ -287,5 +287,8 @@ def route_table() -> list[tuple[str, type[SrcStageHandler]]]:
     table = []
     for api_path, handler in ROUTES:
         handler.api_path = api_path
+        for method in ("get", "post", "patch", "put", "delete"):
+            if getattr(handler, method).__qualname__.startswith(f"{handler.__name__}."):
+                validation.operation(api_path, method)  # a route openapi.yaml does not describe fails at start
         table.append((f"/{NAMESPACE}" + re.sub(r"\{\w+\}", lambda _m: ID, api_path), handler))
     return table

@@ -117,7 +117,7 @@ def _resolve(schema: dict) -> dict:
 @cache
 def operation(path: str, method: str) -> Operation:
     """The checks of `method` on the OpenAPI path `path` (e.g. `/collections/{collection_id}`)."""
-    item = _spec()["paths"][path]
+    item = _spec()["paths"].get(path, {})
     op = item.get(method.lower())
     if op is None:
         raise KeyError(f"openapi.yaml does not describe {method} {path}")
