@@ -155,6 +155,17 @@ _KIND = {
 }
 
 
+def _json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
 def _message(error: jsonschema.ValidationError) -> str:
     """A plain sentence for one schema violation (its field is said separately)."""
     if isinstance(error.cause, _Refused):
@@ -165,7 +176,7 @@ def _message(error: jsonschema.ValidationError) -> str:
     kind, expected = error.validator, error.validator_value
     shown = repr(error.instance) if len(repr(error.instance)) <= 60 else repr(error.instance)[:57] + "..."
     if kind == "type":
-        return f"must be {_KIND.get(expected, expected)}, not {type(error.instance).__name__}"
+        return f"must be {_KIND.get(expected, expected)}, not {_json_kind(error.instance)}"
     if kind == "maxLength":
         return f"is {len(error.instance)} characters long; at most {expected} are allowed"
     if kind == "minLength":
