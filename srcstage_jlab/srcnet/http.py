@@ -24,6 +24,9 @@ import httpx
 from ..errors import SERVICE_TITLES, Conflict, NotSignedIn, SrcStageError, Unavailable, from_srcnet
 
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
+# A time-out already cost the whole timeout (up to `bulk_request_timeout`): after this many,
+# say so instead of making the user wait for every retry's timeout too.
+MAX_TIMEOUTS = 2
 RETRYING_NOTICE = "SRCNet is slow to answer; retrying"
 
 # httpx logs each request URL at INFO, and Auth API URLs carry tokens in their query
@@ -87,6 +90,7 @@ class ServiceClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         attempts = 1 + (self.retries if idempotent or repeatable else 0)
         unsure: SrcStageError | None = None  # why an earlier try may or may not have taken effect
+        timeouts = 0
         title = SERVICE_TITLES.get(self.service, self.service)
         for attempt in range(attempts):
             started = time.monotonic()
@@ -107,6 +111,7 @@ class ServiceClient:
                 error: SrcStageError = Unavailable(
                     f"{title} did not answer in time.", None, service=self.service, status=504
                 )
+                timeouts += 1
             except httpx.TransportError as exc:
                 self.log.warning("srcstage: %s %s %s failed: %s", self.service, method, path, type(exc).__name__)
                 error = Unavailable(
@@ -148,13 +153,14 @@ class ServiceClient:
                     raise error
                 self.log.warning("srcstage: %s %s %s answered %s", self.service, method, path, response.status_code)
             unsure = error
-            if attempt + 1 < attempts:
-                self.waiting_to_retry += 1
-                try:
-                    await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
-                finally:
-                    self.waiting_to_retry -= 1
-                self.retries_made += 1
+            if attempt + 1 == attempts or timeouts == MAX_TIMEOUTS:
+                break
+            self.waiting_to_retry += 1
+            try:
+                await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
+            finally:
+                self.waiting_to_retry -= 1
+            self.retries_made += 1
         raise error
 
 
