@@ -106,13 +106,16 @@ def put_token_in_environment(spawner, auth_state):
 
 c.Spawner.auth_state_hook = put_token_in_environment
 
-# What the role grants: the single-user server's own API token may read its own user's model
+# What the roles grant: the single-user server's own API token may read its own user's model
 # and auth state (`!user` = only the user who owns the server), nothing about anyone else.
+# A server token gets only the scopes its user holds too, so the `user` role needs the same
+# `admin:auth_state!user` (a user may read their own tokens, never another's).
 c.JupyterHub.load_roles = [
     {
         "name": "server",
         "scopes": ["users:activity!user", "access:servers!server", "read:users!user", "admin:auth_state!user"],
-    }
+    },
+    {"name": "user", "scopes": ["self", "admin:auth_state!user"]},
 ]
 
 # --- Where it runs ------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class HubTokenSource:
         if not isinstance(token, str) or not token:
             raise NotSignedIn(
                 "JupyterHub holds no SRCNet token for you (auth_state is empty or not shared with this "
-                "server: enable_auth_state, and admin:auth_state!user on the 'server' role). Log in to the hub again.",
+                "server: enable_auth_state, and admin:auth_state!user on the 'server' and 'user' roles). Log in to the hub again.",
                 service="hub",
             )
         return token
@@ -223,8 +223,8 @@ class TokenBroker:
             self._set_root(TokenPair.from_strings(access), "jupyterhub")
 
     async def current_session(self) -> dict:
-        """`session()`, after asking the hub when this server has no token yet."""
-        if self.hub and self._root is None:
+        """`session()`, after asking the hub when this server has no token, or one due for renewal."""
+        if self.hub and (self._root is None or self._root.seconds_left() <= self.margin_s):
             async with self._root_lock:
                 self._pick_up_environment()
                 try:
