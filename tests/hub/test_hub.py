@@ -146,6 +146,8 @@ async def test_two_users_sign_in_through_the_hub_stage_and_read_in_parallel(hub,
     # The flows took longer than several token lifetimes: the hub refreshed each user's pair.
     for seen in RESULTS.values():
         assert seen["refreshes_at_done"] >= 1, f"tokens lived {HUB_TOKEN_LIFETIME_S} s; no refresh seen"
+    # ...and at least once while a job was in flight (between the stage request and its completion).
+    assert any(seen["refreshes_at_done"] > seen["refreshes_at_stage"] for seen in RESULTS.values())
 
 
 def _server_url(hub, username: str) -> str:
