@@ -28,9 +28,9 @@ from tests.server_plugin import free_port, srcstage_config
 REPO = Path(__file__).resolve().parents[2]
 HUB_CONFIG = REPO / "deploy" / "jupyterhub_config.py"
 CHP = REPO / ".venv" / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-HUB_TOKEN_LIFETIME_S = 12  # access tokens (login and exchanged) while the hub tests run
-SERVER_MARGIN_S = 4  # the servers renew a token with less than this left...
-HUB_REFRESH_MARGIN_S = 6  # ...and the hub refreshes the pair when asked with less than this left
+HUB_TOKEN_LIFETIME_S = 8  # access tokens (login and exchanged) while the hub tests run
+SERVER_MARGIN_S = 3  # the servers renew a token with less than this left...
+HUB_REFRESH_MARGIN_S = 5  # ...and the hub refreshes the pair when asked with less than this left
 HUB_AUTH_REFRESH_AGE_S = 1
 
 
