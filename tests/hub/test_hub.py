@@ -121,7 +121,7 @@ def refreshes(hub, username: str) -> int:
     return sum(r["count"] for r in stats["refreshes"] if r["user"] == username and r["audience"] == cfg.AUTH_AUDIENCE)
 
 
-async def test_two_users_sign_in_through_the_hub_stage_and_read_in_parallel(hub, chromium, request):
+async def test_two_users_sign_in_through_the_hub_stage_and_read_in_parallel(hub, chromium):
     shutil.rmtree(SHOTS, ignore_errors=True)
     shots = Shots(SHOTS, numbered=True, theme_suffix=False)
     started, before = time.monotonic(), demo_calls(hub)
