@@ -51,7 +51,9 @@ def _stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
             proc.wait(5)
 
 
-@pytest.fixture(scope="session")
+# Package scope: torn down (and the sandbox's token lifetime restored) right after the hub tests,
+# so the tests collected after them never see the hub's short tokens.
+@pytest.fixture(scope="package")
 def hub(sandbox, tmp_path_factory):
     """The running hub: `.url`, `.log_path`, `.homes`, `.control`, `.api(path)` (admin token)."""
     if not CHP.exists():
