@@ -60,17 +60,17 @@ async def test_5xx_on_the_staging_request_is_retried_into_one_job(api, control, 
     assert [j["id"] for j in jobs["jobs"]] == [job["id"]]
 
 
-@pytest.mark.parametrize("srcstage_overrides", [{"bulk_request_timeout": 1.0}])
+@pytest.mark.parametrize("srcstage_overrides", [{"bulk_request_timeout": 2.0}])
 async def test_stage_whose_answer_was_lost_is_not_duplicated(api, control, rucio, srcstage_overrides):
     """The first staging request reaches the DM but its answer comes after our time-out: the repeat
     gets the same job, Rucio holds one rule, and `GET /jobs` said "retrying" meanwhile."""
     submitted = await submitted_collection(api)
     sent_before = stage_requests(control)
-    control.faults("data-management", latency_ms=1600)
+    control.faults("data-management", latency_ms=3000)
     click = asyncio.ensure_future(api("POST", f"collections/{submitted['collection']['id']}/stage", {"lifetime": "1d"}))
     notices = set()
-    deadline = time.monotonic() + 5
-    while not notices and time.monotonic() < deadline:  # the first try times out after 1 s; the repeat waits 0.2 s
+    deadline = time.monotonic() + 8
+    while not notices and time.monotonic() < deadline:  # the first try times out after 2 s; the repeat waits 0.2 s
         status, jobs = await api("GET", "jobs")
         if jobs["notice"]:
             notices.add(jobs["notice"])
@@ -79,7 +79,7 @@ async def test_stage_whose_answer_was_lost_is_not_duplicated(api, control, rucio
     control.faults("data-management", latency_ms=0)  # the repeat is answered at once
     status, job = await click
     assert status == 202, job
-    await asyncio.sleep(1.0)  # the first request is handled now too, long after we gave up on it
+    await asyncio.sleep(2.5)  # the first request is handled now too, long after we gave up on it
     assert stage_requests(control) - sent_before == 2  # the first (answered too late) and its repeat
     assert len(rules_on(rucio, submitted["did"])) == 1
     status, jobs = await api("GET", "jobs")
