@@ -53,6 +53,8 @@ from typing import Any
 from .kernel.discovery import discover
 from .kernel.errors import (
     CODE_TO_ERROR,
+    ENV_TOKEN,
+    ENV_URL,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -139,7 +141,16 @@ __all__ = [
 ]
 
 # Not in __all__ but part of the module (tests, the widget):
-_INTERNALS = (CODE_TO_ERROR, error_from_payload, format_detail, format_progress, human_bytes, human_seconds)
+_INTERNALS = (
+    ENV_URL,
+    ENV_TOKEN,
+    CODE_TO_ERROR,
+    error_from_payload,
+    format_detail,
+    format_progress,
+    human_bytes,
+    human_seconds,
+)
 _INTERNALS += (normalize_dids, normalize_lifetime, SearchResult, Namespaces, StorageArea, _TextProgress)
 
 _default: Client | None = None
