@@ -49,8 +49,11 @@ class AuthAPI:
         return [r for r in self.calls if r.url.path.endswith("/refresh")]
 
 
-def make_broker(monkeypatch, auth: AuthAPI, *, root_lifetime_s: float = 3600, refresh: str | None = None):
-    monkeypatch.setenv(ENV, token("root", root_lifetime_s, preferred_username="demo", name="Demo"))
+def make_broker(monkeypatch, auth: AuthAPI, *, root_lifetime_s: float | None = 3600, refresh: str | None = None):
+    if root_lifetime_s is None:
+        monkeypatch.delenv(ENV, raising=False)
+    else:
+        monkeypatch.setenv(ENV, token("root", root_lifetime_s, preferred_username="demo", name="Demo"))
     if refresh:
         monkeypatch.setenv(REFRESH_ENV, refresh)
     return TokenBroker(
@@ -161,17 +164,8 @@ def test_an_expired_root_without_refresh_token_is_not_signed_in(monkeypatch):
 
 
 def test_no_sign_in_at_all_asks_nothing(monkeypatch):
-    monkeypatch.delenv(ENV, raising=False)
     auth = AuthAPI()
-    broker = TokenBroker(
-        service_client("auth", auth),
-        access_env=ENV,
-        refresh_env=REFRESH_ENV,
-        token_file="",
-        margin_s=60,
-        device_flow=False,
-        log=LOG,
-    )
+    broker = make_broker(monkeypatch, auth, root_lifetime_s=None)
     with pytest.raises(errors.NotSignedIn):
         asyncio.run(broker.token_for("data-management-api"))
     assert auth.calls == [] and broker.session()["state"] == "signed_out"
