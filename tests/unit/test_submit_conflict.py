@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from types import SimpleNamespace
 from urllib.parse import unquote
 
 import httpx
@@ -55,9 +54,9 @@ class DataManagementAPI:
         return answer(404, {"detail": f"unscripted {request.method} {path}"})
 
 
-def settings(tmp_path) -> SimpleNamespace:
-    values = {name: trait.default_value for name, trait in SrcStage.class_traits(config=True).items()}
-    values.update(
+def settings(tmp_path) -> SrcStage:
+    """The extension's own settings object (its traitlets and helpers), pointed at the scripted services."""
+    return SrcStage(
         auth_api_url="http://auth.test",
         site_capabilities_api_url="http://sc.test",
         data_management_api_url="http://dm.test",
@@ -67,10 +66,7 @@ def settings(tmp_path) -> SimpleNamespace:
         state_dir=str(tmp_path),
         collection_namespace="user.demo",
         retries=0,
-        dm_routes={},
-        mounts={},
     )
-    return SimpleNamespace(**values, hub_host=lambda: "")
 
 
 def submit(tmp_path, monkeypatch, dm: DataManagementAPI, members=FILES, **kwargs):
