@@ -332,10 +332,21 @@ export class SrcStageAPI {
     );
   }
 
-  stage(id: string, lifetime?: number | string): Promise<IJob> {
+  stage(
+    id: string,
+    lifetime?: number | string,
+    namespace?: string
+  ): Promise<IJob> {
+    const body: { lifetime?: number | string; namespace?: string } = {};
+    if (lifetime !== undefined) {
+      body.lifetime = lifetime;
+    }
+    if (namespace) {
+      body.namespace = namespace;
+    }
     return this.request<IJob>(`collections/${encodeURIComponent(id)}/stage`, {
       method: 'POST',
-      body: lifetime === undefined ? {} : { lifetime }
+      body
     });
   }
 

@@ -557,8 +557,8 @@ describe('SrcStageModel: collections and staging', () => {
       server.calls.filter(x => x.method === 'POST').map(x => [x.path, x.body])
     ).toEqual([
       ['collections/c1/precheck', { lifetime: 86400 }],
-      ['collections/c1/submit', { namespace: 'user.demo' }],
-      ['collections/c1/stage', { lifetime: 86400 }]
+      // One verb: the server submits (or stages by the confirmed request) itself.
+      ['collections/c1/stage', { lifetime: 86400, namespace: 'user.demo' }]
     ]);
     expect(model.jobs[0].id).toBe('j9');
     expect(model.hasActiveJobs).toBe(true);
