@@ -330,10 +330,10 @@ class StagingService:
         collection = self.collections.get(collection_id)
         if not collection.entries:
             raise InvalidInput(f"The collection '{collection.name}' is empty: add DIDs before submitting.")
-        if collection.is_submitted_current and not (namespace or name):
-            return {"did": collection.submitted_did, "created": False, "collection": collection.to_json()}
         if not self.dm.serves("create_collection"):
             raise NotServed(self.capabilities()["submit_only"]["why"], service="data-management")
+        if collection.is_submitted_current and not (namespace or name):
+            return {"did": collection.submitted_did, "created": False, "collection": collection.to_json()}
         await self.resolve(collection)
         namespace = namespace or await self.default_namespace()
         base = name or did_safe_name(collection.name)

@@ -161,7 +161,7 @@ def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
     client = srcstage.connect(confirmed_server.url, confirmed_server.token)
     try:
         files = list(files_of("ska-mid:obs-2026-0001"))[2:4]
-        dataset = "ska-low:scale-test-002"
+        dataset = "ska-low:scale-test-001"  # the only one at this scale
         c = srcstage.collection(f"py confirmed {time.time_ns()}")
         c.add(*files, dataset)
         with pytest.raises(srcstage.SrcStageError) as refused:
