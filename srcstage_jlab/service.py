@@ -590,7 +590,10 @@ class StagingService:
             and counts.get("files_total") is not None
             and counts.get("files_done") == counts.get("files_total")
         )
-        if phase in TERMINAL_PHASES or (counts and not done):
+        # Counts from the DM are trusted for progress; full counts under a known active word
+        # wait for the word (a rule turns OK just after its last lock). Without counts, or with
+        # full counts under a word we do not know, the data decides.
+        if phase in TERMINAL_PHASES or (counts and (not done or phase == "active")):
             return {**answer, "progress_from": "status"} if counts else answer
         located = await self._locate_progress(job)
         return {
@@ -632,7 +635,8 @@ class StagingService:
         pending = pending[start:] + pending[:start]
         checked = misses = 0
         while pending and checked < LOCATE_PER_POLL and misses < LOCATE_BATCH:
-            batch, pending = pending[:LOCATE_BATCH], pending[LOCATE_BATCH:]
+            size = min(LOCATE_BATCH, LOCATE_PER_POLL - checked)
+            batch, pending = pending[:size], pending[size:]
             results = await asyncio.gather(*(self._locate_one(t, destination) for t in batch))
             for target, (keys, here) in zip(batch, results, strict=True):
                 cache[target] = (keys, here)
