@@ -634,6 +634,7 @@ export class SrcStageModel implements IDisposable {
     );
     this._upsertJob(job);
     void this.refreshCollections();
+    void this.refreshConfig(); // the first stage may have taught the server what the DM serves
     void this._refreshPoll();
     return job;
   }

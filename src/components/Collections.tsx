@@ -83,8 +83,11 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
             </p>
             {collection.submitted && (
               <p>
-                Its DID <code>{collection.submitted.did}</code> and its staging
-                jobs stay in SRCNet.
+                Its DID{' '}
+                <code>
+                  {collection.submitted.did ?? collection.submitted.description}
+                </code>{' '}
+                and its staging jobs stay in SRCNet.
               </p>
             )}
           </div>
@@ -335,7 +338,14 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         <div className="jp-SrcStage-submitted" data-testid="srcstage-submitted">
           Submitted as{' '}
           <code>
-            <BreakableText text={collection.submitted.did} separators=":/." />
+            <BreakableText
+              text={
+                collection.submitted.did ??
+                collection.submitted.description ??
+                ''
+              }
+              separators=":/."
+            />
           </code>
           {collection.submitted.at && (
             <span className="jp-SrcStage-dim">
