@@ -554,6 +554,9 @@ class StagingService:
         )
         if not answer.get("state"):
             answer = {**answer, "state": "SUBMITTED"}
+        if not answer.get("expires_at"):  # the lifetime asked for, until the DM says otherwise
+            expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
+            answer = {**answer, "expires_at": expires.isoformat(timespec="seconds")}
         self.log.info("srcstage: staging job %s for %s to %s", job.id, job.did, destination.area.name)
         return await self.jobs.add(job, answer)
 

@@ -336,17 +336,21 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
       </div>
       {collection.submitted && (
         <div className="jp-SrcStage-submitted" data-testid="srcstage-submitted">
-          Submitted as{' '}
-          <code>
-            <BreakableText
-              text={
-                collection.submitted.did ??
-                collection.submitted.description ??
-                ''
-              }
-              separators=":/."
-            />
-          </code>
+          {collection.submitted.did ? (
+            <>
+              {collection.submitted.via === 'staging request'
+                ? 'Staged as '
+                : 'Submitted as '}
+              <code>
+                <BreakableText
+                  text={collection.submitted.did}
+                  separators=":/."
+                />
+              </code>
+            </>
+          ) : (
+            <>Staged as {collection.submitted.description}</>
+          )}
           {collection.submitted.at && (
             <span className="jp-SrcStage-dim">
               {' '}
