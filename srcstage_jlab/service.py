@@ -330,7 +330,7 @@ class StagingService:
         collection = self.collections.get(collection_id)
         if not collection.entries:
             raise InvalidInput(f"The collection '{collection.name}' is empty: add DIDs before submitting.")
-        if not self.dm.serves("create_collection"):
+        if not await self.dm.probe("create_collection"):
             raise NotServed(self.capabilities()["submit_only"]["why"], service="data-management")
         if collection.is_submitted_current and not (namespace or name):
             return {"did": collection.submitted_did, "created": False, "collection": collection.to_json()}
@@ -484,7 +484,8 @@ class StagingService:
                 problems[0].get("detail"),
                 extra={"precheck": await self.precheck(collection_id, lifetime_s)},
             )
-        if self.dm.serves("create_collection"):
+        # Learn first whether collection DIDs can be made, before resolving 10,000 DIDs for one.
+        if await self.dm.probe("create_collection"):
             try:
                 # Submit checks the rest (unknown DIDs) before it creates anything.
                 await self.submit(collection_id, namespace)

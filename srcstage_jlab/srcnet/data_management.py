@@ -129,6 +129,24 @@ class DataManagement:
         self.served.add(op)
         return answer
 
+    async def probe(self, op: str) -> bool:
+        """Whether `op` is served, learnt once without side effects: an empty body, which a
+        served route refuses as invalid (422) and a missing route answers 404/405."""
+        if op in self.not_served or op in self.served:
+            return op not in self.not_served
+        method, _, template = self.routes[op].partition(" ")
+        if "{" in template or method == "GET":
+            return True  # learnt by the first real call instead
+        try:
+            await self._call(op, json={}, idempotent=False)
+        except NotServed:
+            return False
+        except SrcStageError as err:
+            if getattr(err, "srcnet_status", 500) >= 500:
+                return True  # unknown yet; the real call will tell
+        self.served.add(op)
+        return True
+
     async def namespaces(self) -> list[str]:
         answer = await self._call("namespaces")
         return [str(n) for n in answer] if isinstance(answer, list) else []
