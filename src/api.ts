@@ -325,10 +325,17 @@ export class SrcStageAPI {
     );
   }
 
+  /** The stage verb's dry run: what staging would do, changing nothing. */
   precheck(id: string, lifetime?: number | string): Promise<IPrecheck> {
     return this.request<IPrecheck>(
-      `collections/${encodeURIComponent(id)}/precheck`,
-      { method: 'POST', body: lifetime === undefined ? {} : { lifetime } }
+      `collections/${encodeURIComponent(id)}/stage`,
+      {
+        method: 'POST',
+        body:
+          lifetime === undefined
+            ? { dry_run: true }
+            : { lifetime, dry_run: true }
+      }
     );
   }
 

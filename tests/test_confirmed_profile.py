@@ -77,8 +77,11 @@ async def test_rest_flow_without_collection_routes(api, confirmed_sandbox):
     )
     assert status == 201
 
-    status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "1d"})
-    assert status == 200 and check["ok"], check
+    # The stage verb's dry run (the sidebar's summary): the pre-check, nothing made, no job.
+    status, check = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d", "dry_run": True})
+    assert status == 200 and check["ok"] and check["lifetime_s"] == 86400, check
+    status, jobs = await api("GET", "jobs")
+    assert jobs["jobs"] == []
 
     rucio = RucioRoot(sb.rucio_url, sb.rucio_root)
     before = set(rucio.did_names("user.demo"))
