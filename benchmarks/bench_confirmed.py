@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import traitlets.config  # noqa: E402
 
 from srcstage_jlab.app import SrcStage  # noqa: E402
+from srcstage_jlab.errors import SrcStageError  # noqa: E402
 from srcstage_jlab.service import LOCATE_BATCH, LOCATE_PER_POLL, StagingService  # noqa: E402
 from tests.sandbox_plugin import start_sandbox, stop_sandbox  # noqa: E402
 from tests.server_plugin import demo_token_file, srcstage_config  # noqa: E402
@@ -68,11 +69,15 @@ async def run(sb, workdir: Path, n_files: int, timeout_s: float) -> None:
     await service.jobs.stop()  # polls by hand below
     counts.clear()
     per_poll: list[int] = []
+    errors: Counter = Counter()
     deadline = time.monotonic() + timeout_s
     t = time.monotonic()
     while job.phase != "completed" and time.monotonic() < deadline:
         before = sum(counts.values())
-        job.apply(await service._job_status(job), service.states)
+        try:
+            job.apply(await service._job_status(job), service.states)
+        except SrcStageError as err:  # the tracker keeps the last state and tries again; so do we
+            errors[err.message] += 1
         per_poll.append(sum(counts.values()) - before)
         if len(per_poll) % 10 == 1:
             p = job.progress or {}
@@ -93,6 +98,8 @@ async def run(sb, workdir: Path, n_files: int, timeout_s: float) -> None:
             f"max {max(per_poll)}, mean {sum(per_poll) / len(per_poll):.1f}"
         )
     say(f"DM calls while following the job: {sum(poll_calls.values())} {poll_calls}")
+    if errors:
+        say(f"polls that met an error (kept the last state): {dict(errors)}")
     say(f"job.paths(): {len(paths['paths'])} paths, {sum(counts.values())} DM calls, {paths_s:.2f} s")
     total = sum(stage_calls.values()) + sum(poll_calls.values()) + sum(counts.values())
     say(f"DM calls per job (stage + follow + paths): {total}")
