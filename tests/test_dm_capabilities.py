@@ -9,11 +9,12 @@ import json
 import logging
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
+import traitlets.config
 
+from srcstage_jlab.app import SrcStage
 from srcstage_jlab.errors import NotFound, NotServed
 from srcstage_jlab.service import LOCATE_PER_POLL, StagingService
 from srcstage_jlab.srcnet.data_management import parent_did_in
@@ -82,36 +83,25 @@ class ScriptedSrcnet:
 
 def make_service(tmp_path, script, monkeypatch, **overrides) -> StagingService:
     monkeypatch.setenv("SRCSTAGE_TEST_TOKEN", fake_jwt(groups=["data/namespaces/user.me/owner"]))
-    settings = SimpleNamespace(
-        auth_api_url="http://x/auth",
-        site_capabilities_api_url="http://x/sc",
-        data_management_api_url="http://x/dm",
-        dm_routes={},
-        state_words={},
-        request_timeout=5.0,
-        bulk_request_timeout=5.0,
-        retries=0,
-        access_token_env="SRCSTAGE_TEST_TOKEN",
-        refresh_token_env="",
-        token_file="",
-        device_flow=False,
-        token_refresh_margin=60.0,
-        destination_storage_area_id=AREA["id"],
-        destination_rse="",
-        jupyterhub_service_id="",
-        site_name="",
-        destination_cache_s=300.0,
-        mounts={AREA["name"]: str(tmp_path / "mount")},
-        default_lifetime="1d",
-        max_lifetime="30d",
-        collection_namespace="user.me",
-        poll_interval=0.05,
-        max_poll_interval=0.1,
-        state_dir=str(tmp_path / "state"),
-        hub_host=lambda: "",
-    )
-    for key, value in overrides.items():
-        setattr(settings, key, value)
+    settings = {
+        "auth_api_url": "http://x/auth",
+        "site_capabilities_api_url": "http://x/sc",
+        "data_management_api_url": "http://x/dm",
+        "retries": 0,
+        "access_token_env": "SRCSTAGE_TEST_TOKEN",
+        "refresh_token_env": "",
+        "device_flow": False,
+        "destination_storage_area_id": AREA["id"],
+        "mounts": {AREA["name"]: str(tmp_path / "mount")},
+        "default_lifetime": "1d",
+        "collection_namespace": "user.me",
+        "poll_interval": 0.05,
+        "max_poll_interval": 0.1,
+        "state_dir": str(tmp_path / "state"),
+        **overrides,
+    }
+    # The real extension app holds the settings (its traitlets and their defaults).
+    settings = SrcStage(config=traitlets.config.Config({"SrcStage": settings}))
     service = StagingService(settings, logging.getLogger("test"))
     for client in (service.auth_client, service.sc_client, service.dm_client):
         client._http = httpx.AsyncClient(base_url=client.base_url, transport=httpx.MockTransport(script))
