@@ -225,6 +225,9 @@ class StageHandler(SrcStageHandler):
     @answers_errors
     async def post(self, collection_id: str) -> None:
         body = self.input
+        if body.get("dry_run") is True:  # one verb: the summary is the stage that changes nothing
+            self.reply(await self.service.precheck(collection_id, body.get("lifetime")))
+            return
         job = await self.service.stage(collection_id, body.get("lifetime"), body.get("namespace"))
         self.reply(job.to_json(), 202)
 

@@ -15,6 +15,15 @@ checked BEFORE anything is created, so that a refused request leaves no trace in
   not with a second job nor Rucio's duplicate-rule refusal: a client that lost the first answer
   (a time-out, a 5xx) can send it again safely.
 
+Two profiles (`srcstage-sandbox start --dm-profile full|confirmed`):
+- `full` (default) serves every route the extension adopts, with rich status answers;
+- `confirmed` serves only what SRCNet's public contract confirms (namespaces, locate, metadata)
+  plus the staging request and its status, answering only `job_id` and `state`, with state
+  words of its own (CONFIRMED_STATES, none of them in the extension's table). As the real DM
+  does, the staging request makes ONE parent container in `parent_namespace` holding the DIDs
+  (files gathered in a dataset inside it, since Rucio containers hold no files), and the rule
+  is on that container.
+
 Answers are FastAPI-shaped: `{"detail": "..."}`, or the 422 list form for invalid input.
 Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`, `container`,
 `collection`, `all`; default `all`); other `key=value` pairs are passed to Rucio as filters.
@@ -55,6 +64,17 @@ RULE_STATES = {  # Rucio rule state -> our job state
     "SUSPENDED": "SUSPENDED",
     "WAITING_APPROVAL": "WAITING_APPROVAL",
 }
+# The confirmed profile's words for the same states: deliberately not the full profile's.
+CONFIRMED_STATES = {
+    "SUBMITTED": "ACCEPTED",
+    "STAGING": "TRANSFERRING",
+    "COMPLETED": "REPLICATED",
+    "STUCK": "STALLED",
+    "SUSPENDED": "ON_HOLD",
+    "WAITING_APPROVAL": "AWAITING_APPROVAL",
+    "EXPIRED": "LAPSED",
+}
+PROFILES = ("full", "confirmed")
 STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTED", "STAGING", "COMPLETED"]
 
 
@@ -190,6 +210,7 @@ class DataManagement:
 
     def __init__(self, config: cfg.SandboxConfig, rucio: RucioRest, topology: Topology) -> None:
         self.config, self.rucio, self.topology = config, rucio, topology
+        self.profile = getattr(config, "dm_profile", "full")
         self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
         self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
         # One staging request at a time: a repeat racing its first try (whose answer the client lost)
@@ -347,7 +368,7 @@ class DataManagement:
         return [rule_view(r) for r in rows]
 
     # --- staging -----------------------------------------------------------------
-    async def stage(self, user: cfg.SandboxUser, body: Any) -> dict:
+    async def stage(self, user: cfg.SandboxUser, body: Any, groups: list[str] | None = None) -> dict:
         body = body_object(body)
         errors = []
         for key in ("to_storage_area_uuid", "lifetime", "dids"):
@@ -397,18 +418,22 @@ class DataManagement:
                         f"listing the files of {row['scope']}:{row['name']}",
                     )
                 )
+        job_id = uuid.uuid4().hex
+        rule_dids = dids
+        if self.profile == "confirmed":
+            rule_dids = [await self.parent_container(user, groups or [], parent or dids[0]["scope"], job_id, found)]
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
         # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
         asynchronous = n_files > ASYNC_RULE_FILES
         rule_ids = await self.call(
             self.rucio.add_rule(
-                user.username, dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
+                user.username, rule_dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
             ),
             f"staging to {area.name}",
         )
         created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         job = {
-            "job_id": uuid.uuid4().hex,
+            "job_id": job_id,
             "user": user.username,
             "rule_ids": rule_ids,
             "storage_area_uuid": area.id,
@@ -420,6 +445,8 @@ class DataManagement:
             "expires_at": (created + dt.timedelta(seconds=lifetime)).isoformat(),
         }
         self.jobs.add(job)
+        if self.profile == "confirmed":
+            return {"job_id": job_id}
         public = {k: v for k, v in job.items() if k != "user"}
         return {**public, "state": "SUBMITTED"}
 
@@ -447,8 +474,35 @@ class DataManagement:
                 if err.exc_class == "RuleNotFound":
                     continue  # expired or removed: a new request is a new job
                 raise rucio_to_api_error(err, f"rule of job {job['job_id']}") from None
-            return {**await self.job_status(user, [], job["job_id"]), "repeated": True}
+            status = await self.job_status(user, [], job["job_id"])
+            return status if self.profile == "confirmed" else {**status, "repeated": True}
         return None
+
+    async def parent_container(
+        self, user: cfg.SandboxUser, groups: list[str], scope: str, job_id: str, found: dict
+    ) -> dict:
+        """The parent container of a staging request, in `scope`, holding the DIDs (files in a
+        dataset inside it, as Rucio containers hold no files). Checked before anything is made."""
+        if cfg.owner_group(scope) not in groups:
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} Making the parent container in namespace '{scope}' needs membership of the "
+                f"group '{cfg.owner_group(scope)}'.",
+            )
+        name = f"staging-{job_id[:12]}"
+        files = [{"scope": s, "name": n} for (s, n), r in found.items() if str(r["did_type"]).upper() == "FILE"]
+        others = [{"scope": s, "name": n} for (s, n), r in found.items() if str(r["did_type"]).upper() != "FILE"]
+        await self.call(self.rucio.add_did(user.username, scope, name, "container"), "creating the parent container")
+        if files:
+            await self.call(
+                self.rucio.add_did(user.username, scope, f"{name}.files", "dataset"), "creating the files dataset"
+            )
+            await self.call(
+                self.rucio.attach(user.username, scope, f"{name}.files", files, ATTACH_CHUNK), "attaching files"
+            )
+            others.append({"scope": scope, "name": f"{name}.files"})
+        await self.call(self.rucio.attach(user.username, scope, name, others, ATTACH_CHUNK), "attaching members")
+        return {"scope": scope, "name": name}
 
     async def file_sizes(self, job: dict) -> dict[tuple[str, str], int]:
         """Bytes of every file under a job's DIDs (Rucio locks carry none); one call, then cached."""
@@ -497,6 +551,8 @@ class DataManagement:
                     progress["files_replicating"] += 1
         known = [s for s in STATE_PRIORITY if s in states]
         state = known[0] if known else (states[0] if states else "EXPIRED")
+        if self.profile == "confirmed":
+            return {"job_id": job_id, "state": CONFIRMED_STATES.get(state, state)}
         public = {k: v for k, v in job.items() if k != "user"}
         return {
             **public,
@@ -613,7 +669,7 @@ class CollectionHandler(DmHandler):
 class StageHandler(DmHandler):
     async def post(self) -> None:
         async with self.dm.staging_lock:
-            answer = await self.dm.stage(self.user, self.json_body())
+            answer = await self.dm.stage(self.user, self.json_body(), self.groups)
         self.send(answer, 202)
 
 
@@ -674,3 +730,22 @@ ROUTES = [
     ("/data/stage/{job_id}", StageStatusHandler),
     ("/data/rules/{namespace}/{name:path}", RulesHandler),
 ]
+
+# What the confirmed profile serves: SRCNet's confirmed routes plus the staging request and its status.
+CONFIRMED_TEMPLATES = frozenset(
+    {
+        "/ping",
+        "/health",
+        "/data/list",
+        "/data/locate/{namespace}/{name:path}",
+        "/metadata/{namespace}/{name:path}",
+        "/data/stage",
+        "/data/stage/{job_id}",
+    }
+)
+
+
+def routes_for(profile: str) -> list:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown DM profile '{profile}' (known: {', '.join(PROFILES)})")
+    return ROUTES if profile == "full" else [r for r in ROUTES if r[0] in CONFIRMED_TEMPLATES]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -162,9 +161,6 @@ class ServiceClient:
                 self.waiting_to_retry -= 1
             self.retries_made += 1
         raise error
-
-
-TokenGetter = Callable[[str], Awaitable[str]]
 
 
 class AuthorizedService:
