@@ -58,7 +58,7 @@ async def test_a_409_to_a_repeat_says_the_first_probably_took_effect():
     assert "first answer was lost" not in err.value.message
 
 
-async def test_time_outs_stop_the_retries_after_two():
+async def test_time_outs_stop_the_retries_after_max_timeouts():
     client, seen = client_answering(*[httpx.ReadTimeout("slow")] * 6)
     with pytest.raises(Unavailable) as err:
         await client.request("GET", "/data/list")

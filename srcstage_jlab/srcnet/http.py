@@ -25,7 +25,7 @@ from ..errors import SERVICE_TITLES, Conflict, NotSignedIn, SrcStageError, Unava
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
 # A time-out already cost the whole timeout (up to `bulk_request_timeout`): after this many,
 # say so instead of making the user wait for every retry's timeout too.
-MAX_TIMEOUTS = 2
+MAX_TIMEOUTS = 3
 RETRYING_NOTICE = "SRCNet is slow to answer; retrying"
 
 # httpx logs each request URL at INFO, and Auth API URLs carry tokens in their query
