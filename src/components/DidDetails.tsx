@@ -40,7 +40,9 @@ export function DidDetails(props: {
   if (!state.value) {
     return <Loading>Reading its details…</Loading>;
   }
-  const entries = Object.entries(state.value.metadata);
+  const entries = Object.entries(state.value.metadata).sort(([a], [b]) =>
+    a.localeCompare(b)
+  );
   if (!entries.length) {
     return (
       <div className="jp-SrcStage-dim" data-testid="srcstage-details">
