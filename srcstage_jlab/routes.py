@@ -147,6 +147,15 @@ class LocationsHandler(SrcStageHandler):
         self.reply(await self.service.locations(self.input["did"]))
 
 
+class ScienceMetadataHandler(SrcStageHandler):
+    """A DID's science metadata, fetched when the user opens its details."""
+
+    @tornado.web.authenticated
+    @answers_errors
+    async def get(self) -> None:
+        self.reply(await self.service.science_metadata(self.input["did"]))
+
+
 class DidPathsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
@@ -271,6 +280,7 @@ ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
     ("/namespaces", NamespacesHandler),
     ("/dids", DidSearchHandler),
     ("/locations", LocationsHandler),
+    ("/metadata", ScienceMetadataHandler),
     ("/paths", DidPathsHandler),
     ("/collections", CollectionsHandler),
     ("/collections/import", CollectionImportHandler),

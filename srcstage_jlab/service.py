@@ -278,6 +278,17 @@ class StagingService:
             )
         return {"did": str(did), "locations": out}
 
+    async def science_metadata(self, did_text: str) -> dict:
+        """A DID's science metadata (the DM API's POSTGRES_JSON plugin), on demand; {} when it has none."""
+        did = parse_did(did_text)
+        try:
+            metadata = await self.dm.metadata(did, plugin="POSTGRES_JSON")
+        except NotFound as err:
+            if "no metadata found" not in str(err.detail or err.message).lower():
+                raise
+            metadata = {}
+        return {"did": str(did), "metadata": metadata}
+
     async def _destination_or_none(self) -> Destination | None:
         try:
             return await self.destination()

@@ -16,6 +16,7 @@ import {
   useAction,
   useModel
 } from './common';
+import { DidDetails } from './DidDetails';
 import { VirtualList } from './VirtualList';
 
 export const RESULT_ROW_HEIGHT = 28;
@@ -426,6 +427,7 @@ function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
       ) : (
         <Empty>No replica of this data is known anywhere.</Empty>
       )}
+      <DidDetails api={model.api} did={did} />
     </div>
   );
 }

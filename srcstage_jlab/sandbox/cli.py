@@ -132,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         pg = postgres.PostgresCluster(state_dir, port=config.postgres_port, host=config.host)
         pg.start()
         config.postgres_port = pg.port
+        rucio_server.create_metadata_table(config.host, pg.port, pg.url)
         timings["postgres"] = round(time.monotonic() - t, 2)
         log.info("PostgreSQL on %s:%s (%.1f s)", config.host, pg.port, timings["postgres"])
 

@@ -75,6 +75,7 @@ CONFIRMED_STATES = {
     "EXPIRED": "LAPSED",
 }
 PROFILES = ("full", "confirmed")
+DEFAULT_METADATA_PLUGIN = "POSTGRES_JSON"
 STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTED", "STAGING", "COMPLETED"]
 
 
@@ -94,6 +95,7 @@ def rucio_to_api_error(err: RucioError, what: str = "") -> ApiError:
         "InsufficientAccountLimit": (409, f"Staging refused: quota exceeded{about}. Rucio: {msg}"),
         "DuplicateRule": (409, f"A rule for these DIDs on this storage area already exists{about}. Rucio: {msg}"),
         "DataIdentifierAlreadyExists": (409, f"The DID already exists{about}. Rucio: {msg}"),
+        "UnsupportedMetadataPlugin": (400, f"Unsupported metadata plugin{about}: {msg}"),
         "InvalidObject": (400, f"Rucio refused the request as invalid{about}: {msg}"),
         "UnsupportedOperation": (409, f"Rucio refused the operation{about}: {msg}"),
         "CannotAuthenticate": (502, "The data management API could not log in to Rucio"),
@@ -362,6 +364,18 @@ class DataManagement:
                 entry["files"] += 1
                 entry["bytes"] += rep.get("bytes") or 0
         return sorted(per_rse.values(), key=lambda e: e["identifier"])
+
+    async def metadata(self, account: str, scope: str, name: str, plugin: str) -> dict:
+        """DID_COLUMN (Rucio's own fields) or POSTGRES_JSON (science metadata, the default)."""
+        plugin = plugin or DEFAULT_METADATA_PLUGIN
+        try:
+            return await self.rucio.metadata(account, scope, name, plugin)
+        except RucioError as err:
+            if err.exc_class != "DataIdentifierNotFound" or plugin.upper() != "POSTGRES_JSON":
+                raise rucio_to_api_error(err, f"{scope}:{name}") from None
+        # Rucio's JSON plugin does not look at the DID itself: say which of the two is missing.
+        await self.call(self.rucio.did(account, scope, name), f"{scope}:{name}")
+        raise ApiError(404, f"No metadata found for {scope}:{name}")
 
     async def rules(self, account: str, scope: str, name: str) -> list[dict]:
         rows = await self.call(self.rucio.did_rules(account, scope, name), f"{scope}:{name}")
@@ -648,12 +662,7 @@ class LocateHandler(DmHandler):
 
 class MetadataHandler(DmHandler):
     async def get(self, namespace: str, name: str) -> None:
-        plugin = self.get_argument("plugin", "DID_COLUMN")
-        self.send(
-            await self.dm.call(
-                self.dm.rucio.metadata(self.user.username, namespace, name, plugin), f"{namespace}:{name}"
-            )
-        )
+        self.send(await self.dm.metadata(self.user.username, namespace, name, self.get_argument("plugin", "")))
 
 
 class CollectionsHandler(DmHandler):

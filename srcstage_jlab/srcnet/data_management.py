@@ -169,8 +169,10 @@ class DataManagement:
         answer = await self._call("locate", namespace=did.namespace, name=did.name)
         return answer if isinstance(answer, list) else []
 
-    async def metadata(self, did: Did) -> dict:
-        answer = await self._call("metadata", namespace=did.namespace, name=did.name)
+    async def metadata(self, did: Did, plugin: str = "DID_COLUMN") -> dict:
+        """Rucio's fields of the DID (type, bytes, adler32) by default; plugin POSTGRES_JSON for science
+        metadata. Named explicitly: the DM API's own default is POSTGRES_JSON."""
+        answer = await self._call("metadata", namespace=did.namespace, name=did.name, params={"plugin": plugin})
         return answer if isinstance(answer, dict) else {}
 
     async def create_collection(self, did: Did, did_type: str, members: list[Did]) -> dict:
