@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, SrcStageError
 from ..staging.dids import Did
 from .http import AuthorizedService
 
@@ -28,6 +28,8 @@ DEFAULT_ROUTES: dict[str, str] = {
     "stage": "POST /data/stage",
     "stage_status": "GET /data/stage/{job_id}",
     "rules": "GET /data/rules/{namespace}/{name}",
+    # adopted and optional: a 404 or 405 here means "not served", and the quota is shown as unknown
+    "quota": "GET /data/quota/{storage_area_uuid}",
 }
 
 
@@ -115,3 +117,14 @@ class DataManagement:
     async def rules(self, did: Did) -> list[dict]:
         answer = await self._call("rules", namespace=did.namespace, name=did.name)
         return answer if isinstance(answer, list) else []
+
+    async def quota(self, storage_area_uuid: str) -> dict | None:
+        """The user's quota at a storage area (`bytes_limit`, `bytes_used`, `bytes_remaining`), or
+        None where the DM does not serve the route (404/405)."""
+        try:
+            answer = await self._call("quota", storage_area_uuid=storage_area_uuid)
+        except SrcStageError as err:
+            if getattr(err, "srcnet_status", None) in (404, 405):
+                return None
+            raise
+        return answer if isinstance(answer, dict) else None
