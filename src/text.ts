@@ -140,7 +140,8 @@ export function distinctCut(
       return { head, tail: rest, cut: true };
     }
   }
-  const inner = middleCut(rest, s => fits(ELLIPSIS + s), tailShare);
+  // The differing word opens `rest`: keep mostly its start.
+  const inner = middleCut(rest, s => fits(ELLIPSIS + s), 0.25);
   return inner.cut
     ? { head: ELLIPSIS + inner.head, tail: inner.tail, cut: true }
     : { head: '', tail: rest, cut: true };
