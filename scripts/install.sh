@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_hub=0
+[[ "${1:-}" == "--test" ]] && want_test=1 && want_hub=1
+[[ "${1:-}" == "--hub" ]] && want_hub=1
 
 say() { printf '\033[1m[srcstage]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[srcstage] %s\033[0m\n' "$*" >&2; exit 1; }
@@ -37,6 +39,7 @@ fi
 . .venv/bin/activate
 python -m pip install -q --disable-pip-version-check uv
 extras="demo"
+(( want_hub )) && extras="demo,hub"
 (( want_test )) && extras="test"
 say "Installing srcstage_jlab[$extras] (builds the JupyterLab extension; first time takes a few minutes)"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
@@ -46,4 +49,14 @@ jupyter labextension develop --overwrite . >/dev/null
 jupyter server extension enable --sys-prefix srcstage_jlab >/dev/null 2>&1 || true
 jupyter labextension list 2>&1 | grep -q "srcstage-jlab.*enabled.*OK" \
   || die "The srcstage-jlab labextension is not enabled (see 'jupyter labextension list')."
+if (( want_hub )); then
+  # JupyterHub's proxy (npm package), private to this checkout: deploy/jupyterhub_config.py and
+  # the hub tests find it at .venv/hub-proxy/node_modules/.bin/configurable-http-proxy.
+  chp=.venv/hub-proxy/node_modules/.bin/configurable-http-proxy
+  if [[ ! -x $chp ]]; then
+    say "Installing configurable-http-proxy (npm) for JupyterHub"
+    npm install --silent --no-audit --no-fund --prefix .venv/hub-proxy configurable-http-proxy@5.3.0 >/dev/null
+  fi
+  [[ -x $chp ]] || die "configurable-http-proxy did not install (npm install --prefix .venv/hub-proxy configurable-http-proxy)."
+fi
 say "Installed."

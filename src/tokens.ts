@@ -65,7 +65,9 @@ export type SessionState = 'signed_in' | 'signed_out' | 'pending' | 'error';
 export interface ISession {
   state: SessionState;
   user?: { username?: string; name?: string } | null;
-  source?: 'environment' | 'file' | 'device' | null;
+  source?: 'environment' | 'file' | 'device' | 'jupyterhub' | null;
+  /** The JupyterHub this server's sign-in comes from (token_source "jupyterhub"). */
+  hub?: string | null;
   device?: {
     user_code: string;
     verification_uri: string;

@@ -24,6 +24,13 @@ from .client import *  # noqa: F403  (the public Python API)
 from .client import __all__ as _client_all
 
 
+def require(*args, **kwargs):
+    """Stage the given DIDs, or the data the running notebook declares, and wait (see `srcstage_jlab.declared`)."""
+    from .declared import require as _require
+
+    return _require(*args, **kwargs)
+
+
 def widget(*args, **kwargs):
     """An ipywidgets panel to search, collect and stage data (see `srcstage_jlab.widgets`)."""
     from .widgets import widget as _widget
@@ -31,7 +38,7 @@ def widget(*args, **kwargs):
     return _widget(*args, **kwargs)
 
 
-__all__ = [*_client_all, "widget", "__version__"]
+__all__ = [*_client_all, "require", "widget", "__version__"]
 
 
 def _jupyter_labextension_paths():

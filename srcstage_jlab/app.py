@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, Int, Unicode, default
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, Unicode, default
 
 from .routes import route_table
 from .service import StagingService
@@ -55,6 +55,25 @@ class SrcStage(ExtensionApp):
     retries = Int(3, config=True, help="Retries of idempotent SRCNet calls after a time-out or a 5xx answer.")
 
     # --- the user's first token ---
+    token_source = CaselessStrEnum(
+        ["auto", "jupyterhub", "local"],
+        "auto",
+        config=True,
+        help=(
+            "Where the user's SRCNet sign-in comes from. 'jupyterhub': the hub's auth state (the token "
+            "given at spawn in access_token_env, then GET $JUPYTERHUB_API_URL/users/$JUPYTERHUB_USER with "
+            "the server's own hub token whenever it is due for renewal; the hub refreshes it; no token file, "
+            "no device flow). 'local': access_token_env, token_file and the device flow. 'auto': "
+            "'jupyterhub' when this server runs under a hub (JUPYTERHUB_API_URL, JUPYTERHUB_USER and "
+            "JUPYTERHUB_API_TOKEN set), else 'local'."
+        ),
+    )
+    hub_auth_state_key = Unicode(
+        "access_token",
+        config=True,
+        help="Key of the SRCNet access token in the hub's auth state (oauthenticator: 'access_token').",
+    )
+    hub_request_timeout = Float(10.0, config=True, help="Seconds to wait for the JupyterHub API's answer.")
     access_token_env = Unicode(
         "ACCESS_TOKEN",
         config=True,
@@ -140,6 +159,17 @@ class SrcStage(ExtensionApp):
     @default("state_dir")
     def _default_state_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "srcstage")
+
+    def under_hub(self) -> bool:
+        if self.token_source == "local":
+            return False
+        present = all(os.environ.get(v) for v in ("JUPYTERHUB_API_URL", "JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN"))
+        if self.token_source == "jupyterhub" and not present:
+            raise ValueError(
+                "SrcStage.token_source is 'jupyterhub' but JUPYTERHUB_API_URL, JUPYTERHUB_USER or "
+                "JUPYTERHUB_API_TOKEN is not set: this server was not started by a JupyterHub."
+            )
+        return present
 
     def hub_host(self) -> str:
         if self.jupyterhub_host:

@@ -84,7 +84,7 @@ class SessionHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        self.reply(self.service.broker.session())
+        self.reply(await self.service.broker.current_session())
 
     @tornado.web.authenticated
     @answers_errors

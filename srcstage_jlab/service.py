@@ -28,7 +28,7 @@ from .errors import (
     Unavailable,
 )
 from .srcnet import data_management, site_capabilities
-from .srcnet.auth import TokenBroker
+from .srcnet.auth import HubTokenSource, TokenBroker
 from .srcnet.data_management import DataManagement
 from .srcnet.http import AuthorizedService, ServiceClient
 from .srcnet.site_capabilities import Destination, SiteCapabilities, choose_destination
@@ -75,6 +75,16 @@ class StagingService:
         self.dm_client = ServiceClient(
             "data-management", settings.data_management_api_url, timeout=timeout, retries=retries, log=log
         )
+        hub = None
+        if settings.under_hub():
+            hub = HubTokenSource(
+                os.environ["JUPYTERHUB_API_URL"],
+                os.environ["JUPYTERHUB_USER"],
+                os.environ["JUPYTERHUB_API_TOKEN"],
+                settings.hub_host() or "JupyterHub",
+                timeout=settings.hub_request_timeout,
+                key=settings.hub_auth_state_key,
+            )
         self.broker = TokenBroker(
             self.auth_client,
             access_env=settings.access_token_env,
@@ -83,6 +93,7 @@ class StagingService:
             margin_s=settings.token_refresh_margin,
             device_flow=settings.device_flow,
             log=log,
+            hub=hub,
         )
         self.sc = SiteCapabilities(AuthorizedService(self.sc_client, site_capabilities.AUDIENCE, self.broker))
         self.dm = DataManagement(

@@ -2,8 +2,9 @@
 
 ``srcstage.widget()`` (or ``collection.widget()``) returns a :class:`StagePanel`; show it by making
 it a cell's last expression. Everything it does goes through :mod:`srcstage_jlab.client`, so what
-it makes is what the sidebar shows. While a job runs, a background asyncio task on the kernel's
-event loop (a thread when no loop runs) updates the progress bar and the state label.
+it makes is what the sidebar shows. While a job runs, the panel follows it with the same wait as
+``Job.wait`` (shown on the panel instead of a bar of its own), run as an asyncio task on the kernel's
+event loop, or in a thread when no loop runs.
 
 Each part has a CSS class for browser tests and styling: ``srcstage-namespace``,
 ``srcstage-name-pattern``, ``srcstage-type``, ``srcstage-search-button``, ``srcstage-results``,
@@ -23,23 +24,16 @@ from typing import Any
 
 import ipywidgets as w
 
-from .client import (
-    Client,
-    Collection,
-    Job,
-    JobStatus,
-    SrcStageError,
-    format_detail,
-    format_progress,
-    get_client,
-    human_bytes,
-)
+from .client import Client, Collection, Job, JobStatus, SrcStageError, get_client
+from .kernel.errors import InvalidInputError, StagingFailed, format_detail, who_said
+from .kernel.models import format_progress, human_bytes
+from .kernel.progress import NoProgress, show_on_bar
+from .kernel.transport import Op
 
 __all__ = ["widget", "StagePanel"]
 
 DEFAULT_COLLECTION = "my-collection"
 UNITS = [("hours", "h"), ("days", "d"), ("weeks", "w")]
-_STYLES = {"active": "info", "completed": "success", "failed": "danger", "unknown": "warning"}
 
 
 def widget(collection: Any = None, *, client: Client | None = None) -> StagePanel:
@@ -61,12 +55,9 @@ def _error_html(err: BaseException) -> str:
     if isinstance(err, SrcStageError):
         text = f"<b>{html.escape(err.message)}</b>"
         if err.detail not in (None, "", [], {}):
-            who = {
-                "auth": "SRCNet Auth API",
-                "site-capabilities": "SRCNet Site Capabilities API",
-                "data-management": "SRCNet Data Management API",
-            }.get(err.service or "", "SRCNet")
-            text += f"<br>{who} said: <code>{html.escape(format_detail(err.detail))}</code>"
+            text += (
+                f"<br>{html.escape(who_said(err.service))} said: <code>{html.escape(format_detail(err.detail))}</code>"
+            )
         if err.hint and err.hint not in err.message:
             text += f"<br><i>{html.escape(err.hint)}</i>"
         return f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">{text}</div>'
@@ -101,7 +92,7 @@ class StagePanel(w.VBox):
         self.collection: Collection | None = None
         self.job: Job | None = None
         self.watcher: asyncio.Task | threading.Thread | None = None
-        self._stop = threading.Event()
+        self._display: _PanelDisplay | None = None
 
         self.header = _css(w.HTML(value="<b>SRCNet staging</b>"), "srcstage-header")
         self.namespace = _css(w.Dropdown(description="Namespace", options=[]), "srcstage-namespace")
@@ -291,24 +282,26 @@ class StagePanel(w.VBox):
     def follow(self, job: Job) -> None:
         """Show ``job``'s progress, updated in the background until it ends."""
         self.stop()
-        self._stop = threading.Event()
         self.job = job
         self._show_status(job.last_status)
+        self._display = _PanelDisplay(self)
+        watch = self._g_watch(job, self._display)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         if loop is not None:
-            self.watcher = loop.create_task(self._awatch(job, self._stop))
+            self.watcher = loop.create_task(self.client._arun(watch))
         else:
             self.watcher = threading.Thread(
-                target=self._watch, args=(job, self._stop), daemon=True, name=f"srcstage-watch-{job.id}"
+                target=self.client._run, args=(watch,), daemon=True, name=f"srcstage-watch-{job.id}"
             )
             self.watcher.start()
 
     def stop(self) -> None:
         """Stop following the current job (the job itself goes on)."""
-        self._stop.set()
+        if self._display is not None:
+            self._display.stopped = True
         if isinstance(self.watcher, asyncio.Task) and not self.watcher.done():
             self.watcher.cancel()
 
@@ -319,55 +312,19 @@ class StagePanel(w.VBox):
 
     # --- following a job ------------------------------------------------------------------
 
-    def _interval(self) -> float:
-        value = self.client.config().get("poll_interval_s")
-        return max(0.2, min(5.0, float(value))) if isinstance(value, (int, float)) else 2.0
-
-    def _watch(self, job: Job, stop: threading.Event) -> None:
-        interval, failures = self._interval(), 0
-        while not stop.is_set():
-            try:
-                status = job.status()
-                failures = 0
-            except SrcStageError as err:
-                failures += 1
-                self.error.value = _error_html(err)
-                if failures > 10:
-                    return
-            else:
-                self._show_status(status)
-                if status.phase in ("completed", "failed"):
-                    if status.done:
-                        self._guard(lambda: self._show_paths(job.paths()))
-                    return
-            stop.wait(interval)
-
-    async def _awatch(self, job: Job, stop: threading.Event) -> None:
-        interval, failures = self._interval(), 0
-        while not stop.is_set():
-            try:
-                status = await job.astatus()
-                failures = 0
-            except SrcStageError as err:
-                failures += 1
-                self.error.value = _error_html(err)
-                if failures > 10:
-                    return
-            else:
-                self._show_status(status)
-                if status.phase in ("completed", "failed"):
-                    if status.done:
-                        try:
-                            self._show_paths(await job.apaths())
-                        except SrcStageError as err:
-                            self.error.value = _error_html(err)
-                    return
-            await asyncio.sleep(interval)
+    def _g_watch(self, job: Job, display: _PanelDisplay) -> Op:
+        """The one watcher: ``Job.wait`` shown on the panel, then the staged files."""
+        try:
+            status = yield from job._op_wait(progress=display)
+            if status.done and not display.stopped:
+                self._show_paths((yield from job._op_paths()))
+        except StagingFailed:
+            pass  # the failed status is on show already
+        except SrcStageError as err:
+            self.error.value = _error_html(err)
 
     def _show_status(self, status: JobStatus) -> None:
-        fraction = status.fraction
-        self.progress.value = int(round((fraction or 0.0) * 1000))
-        self.progress.bar_style = _STYLES.get(status.phase, "warning")
+        show_on_bar(self.progress, status)
         job = self.job.id if self.job else status.job_id
         self.state.value = (
             f'<span class="srcstage-state-text">{html.escape(format_progress(status, width=0))}'
@@ -446,6 +403,20 @@ class StagePanel(w.VBox):
 
 
 def _invalid(message: str) -> SrcStageError:
-    from .client import InvalidInputError
-
     return InvalidInputError(message)
+
+
+class _PanelDisplay(NoProgress):
+    """``Job.wait``'s progress display for a panel: its bar, state label and error area."""
+
+    def __init__(self, panel: StagePanel):
+        self.panel = panel
+        self.stopped = False
+
+    def update(self, status: JobStatus) -> None:
+        if not self.stopped:
+            self.panel._show_status(status)
+
+    def note(self, text: str) -> None:
+        if not self.stopped:
+            self.panel.error.value = _error_html(SrcStageError(text))

@@ -76,21 +76,29 @@ function AccountBody(props: { model: SrcStageModel }): JSX.Element {
               <span className="jp-SrcStage-dim"> ({user.username})</span>
             )}
           </div>
-          {session.source && (
-            <div className="jp-SrcStage-dim">
-              {SOURCES[session.source] ?? session.source}
+          {session.source === 'jupyterhub' ? (
+            <div className="jp-SrcStage-dim" data-testid="srcstage-hub">
+              signed in through {session.hub || 'JupyterHub'}
             </div>
+          ) : (
+            session.source && (
+              <div className="jp-SrcStage-dim">
+                {SOURCES[session.source] ?? session.source}
+              </div>
+            )
           )}
           <ErrorBox error={requestError} title="Could not sign out" />
-          <div className="jp-SrcStage-actions">
-            <Button
-              testid="srcstage-signout"
-              disabled={busy}
-              onClick={() => void model.signOut()}
-            >
-              Sign out
-            </Button>
-          </div>
+          {session.source !== 'jupyterhub' && (
+            <div className="jp-SrcStage-actions">
+              <Button
+                testid="srcstage-signout"
+                disabled={busy}
+                onClick={() => void model.signOut()}
+              >
+                Sign out
+              </Button>
+            </div>
+          )}
         </div>
       );
     }

@@ -133,6 +133,8 @@ class StatsHandler(ControlHandler):
     async def delete(self) -> None:
         self.handle.stats.requests.clear()
         self.handle.stats.exchanges.clear()
+        self.handle.stats.refreshes.clear()
+        self.handle.stats.logins.clear()
         self.send(self.handle.stats.as_json())
 
 

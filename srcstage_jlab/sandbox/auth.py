@@ -2,7 +2,8 @@
 
 It plays SKA IAM and the SRCNet Auth API together. A device login is approved on a small
 HTML page (`/api/v1/device`) where the tester picks a configured user; exchanges hand out
-tokens whose audience is another service; refresh tokens are opaque, single use and rotated,
+tokens whose audience is another service; refresh tokens are signed JWTs with `exp` (as SKA
+IAM's are, and ska-src-clients reads), yet single use and rotated on the server,
 and a new exchange for the same user and service revokes the previous exchanged pair's
 refresh token, as the real service does. Tokens only travel in query strings the access log
 never prints (see `faults.log_request`).
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import jwt
 
 from . import config as cfg
+from . import oidc
 from .faults import ApiError, ApiHandler, Stats, validation_error
 from .tokens import ISSUER, TokenSigner
 
@@ -53,18 +55,17 @@ class AuthService:
     config: cfg.SandboxConfig
     stats: Stats
     signer: TokenSigner = field(default_factory=TokenSigner)
+    oidc: oidc.OidcProvider = field(default_factory=oidc.OidcProvider)
     devices: dict[str, DeviceGrant] = field(default_factory=dict)  # device_code -> grant
-    refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
-    current_exchange: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, aud) -> refresh
+    refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)  # refresh token's jti -> grant
+    current_exchange: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, aud) -> jti
 
     # --- issuing -----------------------------------------------------------
     def issue_pair(self, user: cfg.SandboxUser, audience: str) -> dict:
         lifetime = self.config.access_token_lifetime_s
         access, claims = self.signer.issue(user, audience, lifetime)
-        refresh = secrets.token_urlsafe(32)
-        self.refresh_tokens[refresh] = RefreshGrant(
-            user.username, audience, time.time() + self.config.refresh_token_lifetime_s
-        )
+        refresh, refresh_claims = self.signer.issue_refresh(user, self.config.refresh_token_lifetime_s)
+        self.refresh_tokens[refresh_claims["jti"]] = RefreshGrant(user.username, audience, refresh_claims["exp"])
         return {
             "access_token": access,
             "refresh_token": refresh,
@@ -84,12 +85,13 @@ class AuthService:
         if previous in self.refresh_tokens:
             self.refresh_tokens[previous].revoked = True
         pair = self.issue_pair(user, service)
-        self.current_exchange[(user.username, service)] = pair["refresh_token"]
+        self.current_exchange[(user.username, service)] = self.signer.refresh_jti(pair["refresh_token"])
         self.stats.exchanges[(user.username, service)] += 1
         return pair
 
     def refresh(self, refresh_token: str) -> dict:
-        grant = self.refresh_tokens.get(refresh_token)
+        jti = self.signer.refresh_jti(refresh_token)
+        grant = self.refresh_tokens.get(jti) if jti else None
         if grant is None:
             raise ApiError(401, "Refresh token is not known to the Auth API (invalid_grant)")
         if grant.used:
@@ -101,8 +103,9 @@ class AuthService:
         grant.used = True
         user = cfg.user_by_name(grant.username)
         pair = self.issue_pair(user, grant.audience)
-        if self.current_exchange.get((grant.username, grant.audience)) == refresh_token:
-            self.current_exchange[(grant.username, grant.audience)] = pair["refresh_token"]
+        if self.current_exchange.get((grant.username, grant.audience)) == jti:
+            self.current_exchange[(grant.username, grant.audience)] = self.signer.refresh_jti(pair["refresh_token"])
+        self.stats.refreshes[(grant.username, grant.audience)] += 1
         return pair
 
     def user_of(self, access_token: str, audience: str) -> cfg.SandboxUser:
@@ -208,8 +211,18 @@ class LoginDeviceHandler(AuthHandler):
 
 
 class TokenHandler(AuthHandler):
+    """`GET /token`: the device-flow poll, or (newer clients) `grant_type=refresh_token`."""
+
     async def get(self) -> None:
-        self.send(self.auth.poll_device(self.required_arg("device_code")))
+        if self.get_argument("grant_type", None) == "refresh_token":
+            self.send(self.auth.refresh(self.required_arg("refresh_token")))
+        else:
+            self.send(self.auth.poll_device(self.required_arg("device_code")))
+
+    async def post(self) -> None:  # the OIDC token endpoint (authorization code and refresh grants)
+        from .oidc import token_endpoint
+
+        await token_endpoint(self)
 
 
 class ExchangeHandler(AuthHandler):
@@ -279,6 +292,47 @@ class DevicePageHandler(AuthHandler):
         self.page(f"Login {code} approved as {user.username}. You may close this page.", form=False)
 
 
+class DiscoveryHandler(AuthHandler):
+    async def get(self) -> None:
+        self.send(oidc.discovery(f"{self.request.protocol}://{self.request.host}/api/v1"))
+
+
+class AuthorizeHandler(AuthHandler):
+    """The OIDC authorization endpoint: a login page, then a redirect back with a code."""
+
+    def params(self) -> dict:
+        return {k: self.get_argument(k, "") for k in oidc.AUTHORIZE_PARAMS}
+
+    async def get(self) -> None:
+        params = self.params()
+        self.auth.oidc.check_client(params["client_id"], params["redirect_uri"])
+        if params["response_type"] != "code":
+            raise ApiError(400, "Only response_type=code is supported")
+        oidc.login_page(self, params)
+
+    async def post(self) -> None:
+        params = self.params()
+        self.auth.oidc.check_client(params["client_id"], params["redirect_uri"])
+        if self.get_argument("action", "approve") == "deny":
+            return self.redirect(
+                oidc.authorize_redirect(params["redirect_uri"], error="access_denied", state=params["state"])
+            )
+        user = cfg.user_by_name(self.get_argument("username", "").strip())
+        password = self.get_argument("password", "")
+        if user is None or not user.login_password or not secrets.compare_digest(password, user.login_password):
+            return oidc.login_page(self, params, "Wrong user name or password.", status=401)
+        code = self.auth.oidc.new_code(user, params["client_id"], params["redirect_uri"], params["nonce"] or None)
+        self.redirect(oidc.authorize_redirect(params["redirect_uri"], code=code, state=params["state"]))
+
+
+class UserinfoHandler(AuthHandler):
+    async def get(self) -> None:
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "Not authenticated: an 'Authorization: Bearer <token>' header is required")
+        self.send(oidc.userinfo(self.auth.user_of(token.strip(), cfg.AUTH_AUDIENCE)))
+
+
 class PingHandler(AuthHandler):
     async def get(self) -> None:
         self.send({"status": "UP", "version": VERSION})
@@ -305,4 +359,7 @@ ROUTES = [
     ("/refresh", RefreshHandler),
     ("/device", DevicePageHandler),
     ("/.well-known/jwks.json", JwksHandler),
+    ("/.well-known/openid-configuration", DiscoveryHandler),
+    ("/authorize", AuthorizeHandler),
+    ("/userinfo", UserinfoHandler),
 ]

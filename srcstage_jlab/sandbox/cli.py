@@ -219,6 +219,11 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
             },
             "local_area": {"id": LOCAL_AREA.id, "name": LOCAL_AREA.name, "directory": str(config.area_dir(LOCAL_AREA))},
             "jupyterhub_host": JUPYTERHUB_HOST,
+            "oidc": {
+                "discovery_url": handle.urls["auth_api_url"] + "/.well-known/openid-configuration",
+                "client_id": handle.auth.oidc.client_id,
+                "client_secret": handle.auth.oidc.client_secret,
+            },
             "max_stage_lifetime_s": config.max_stage_lifetime_s,
             "tape_delay_s": config.tape_delay_s,
             "timings_s": timings,

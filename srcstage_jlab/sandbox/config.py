@@ -22,6 +22,7 @@ class SandboxUser:
     subject: str  # the token's `sub`
     groups: tuple[str, ...]  # IAM groups, e.g. data/namespaces/<ns>/owner
     rucio_password: str  # userpass identity of the Rucio account (sandbox only)
+    login_password: str = ""  # the IAM stand-in's login page (OIDC sign-in through a hub)
 
     @property
     def owned_namespaces(self) -> tuple[str, ...]:
@@ -45,6 +46,7 @@ USERS: tuple[SandboxUser, ...] = (
         subject="2f6b1c2e-5d7a-4a34-9a0e-7f3c9d1e0001",
         groups=(owner_group(DEMO_NAMESPACE),),
         rucio_password="sandbox-demo-secret",
+        login_password="demo-password",
     ),
     SandboxUser(
         username="bob",
@@ -52,6 +54,7 @@ USERS: tuple[SandboxUser, ...] = (
         subject="2f6b1c2e-5d7a-4a34-9a0e-7f3c9d1e0002",
         groups=(owner_group(OTHER_USER_NAMESPACE),),
         rucio_password="sandbox-bob-secret",
+        login_password="bob-password",
     ),
     SandboxUser(
         username="skaops",
@@ -63,6 +66,7 @@ USERS: tuple[SandboxUser, ...] = (
             "services/data-management-api/roles/admin",
         ),
         rucio_password="sandbox-skaops-secret",
+        login_password="skaops-password",
     ),
 )
 DEMO_USER = USERS[0]
@@ -155,6 +159,9 @@ AUTH_AUDIENCE = "authn-api"
 SITE_CAPABILITIES_AUDIENCE = "site-capabilities-api"
 DATA_MANAGEMENT_AUDIENCE = "data-management-api"
 SERVICE_AUDIENCES = (SITE_CAPABILITIES_AUDIENCE, DATA_MANAGEMENT_AUDIENCE)
+
+# The OIDC client a JupyterHub in front of the sandbox registers as (its secret is made at start).
+HUB_CLIENT_ID = "srcstage-jupyterhub"
 
 
 # --- Run-time settings --------------------------------------------------------

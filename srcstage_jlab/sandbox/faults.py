@@ -59,9 +59,15 @@ class Stats:
 
     requests: dict = field(default_factory=lambda: collections.defaultdict(collections.Counter))
     exchanges: collections.Counter = field(default_factory=collections.Counter)
+    refreshes: collections.Counter = field(default_factory=collections.Counter)  # (user, audience) -> n
+    logins: collections.Counter = field(default_factory=collections.Counter)  # user -> OIDC code logins
 
     def as_json(self) -> dict:
         return {
+            "refreshes": [
+                {"user": user, "audience": aud, "count": n} for (user, aud), n in sorted(self.refreshes.items())
+            ],
+            "logins": dict(self.logins),
             "requests": {svc: dict(c) for svc, c in self.requests.items()},
             "exchanges": [
                 {"user": user, "audience": aud, "count": n} for (user, aud), n in sorted(self.exchanges.items())

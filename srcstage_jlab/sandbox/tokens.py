@@ -59,6 +59,27 @@ class TokenSigner:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
         return token, claims
 
+    def sign(self, claims: dict) -> str:
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def issue_refresh(self, user: cfg.SandboxUser, lifetime_s: int) -> tuple[str, dict]:
+        """A refresh token as IAM issues them: a signed JWT with `exp` (clients read it), whose
+        audience is the issuer itself, so no service ever accepts it as an access token."""
+        now = int(time.time())
+        claims = {"iss": ISSUER, "sub": user.subject, "aud": ISSUER, "iat": now, "exp": now + int(lifetime_s)}
+        claims["jti"] = uuid.uuid4().hex
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid}), claims
+
+    def refresh_jti(self, token: str) -> str | None:
+        """The `jti` of one of our refresh tokens (signature checked, expiry not), or None."""
+        try:
+            claims = jwt.decode(
+                token, self.public_key, algorithms=["RS256"], audience=ISSUER, options={"verify_exp": False}
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims.get("jti")
+
     def jwks(self) -> dict:
         jwk = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import httpx
 
 from ..errors import InvalidInput, NotSignedIn, SrcStageError
 from .http import ServiceClient
@@ -68,6 +71,57 @@ class TokenPair:
         return float("inf") if self.expires_at is None else self.expires_at - time.time()
 
 
+class HubTokenSource:
+    """The user's SRCNet access token as their JupyterHub keeps it (oauthenticator's auth state).
+
+    Read with the server's own hub API token from `GET {api}/users/{name}` (not `/user`, which
+    answers without auth state on some 5.x hubs); the hub refreshes the pair first when due.
+    Needs the scopes `read:users!user` and `admin:auth_state!user` on the hub's `server` role.
+    """
+
+    def __init__(self, api_url: str, username: str, api_token: str, hub: str, *, timeout: float, key: str):
+        self.url = f"{api_url.rstrip('/')}/users/{quote(username, safe='')}"
+        self.hub = hub
+        self.key = key
+        self._client = httpx.AsyncClient(timeout=timeout, headers={"Authorization": f"token {api_token}"})
+        self.reads = 0
+
+    async def access_token(self) -> str:
+        self.reads += 1
+        try:
+            response = await self._client.get(self.url)
+        except httpx.HTTPError as exc:
+            raise SrcStageError(
+                f"JupyterHub did not answer ({type(exc).__name__}); try again in a moment.",
+                None,
+                service="hub",
+                status=502,
+            ) from None
+        if response.status_code in (401, 403, 404):
+            raise NotSignedIn(
+                f"JupyterHub refused to share your SRCNet sign-in (HTTP {response.status_code}): its 'server' "
+                "role needs the scopes read:users!user and admin:auth_state!user.",
+                service="hub",
+            )
+        if response.status_code != 200:
+            raise SrcStageError(f"JupyterHub answered HTTP {response.status_code}.", None, service="hub", status=502)
+        try:
+            state = response.json().get("auth_state")
+        except (ValueError, AttributeError):
+            state = None
+        token = state.get(self.key) if isinstance(state, dict) else None
+        if not isinstance(token, str) or not token:
+            raise NotSignedIn(
+                "JupyterHub holds no SRCNet token for you (auth_state is empty or not shared with this "
+                "server: enable_auth_state, and admin:auth_state!user on the 'server' and 'user' roles). Log in to the hub again.",
+                service="hub",
+            )
+        return token
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
 class TokenBroker:
     def __init__(
         self,
@@ -79,12 +133,18 @@ class TokenBroker:
         margin_s: float,
         device_flow: bool,
         log: logging.Logger,
+        hub: HubTokenSource | None = None,
+        hub_min_interval_s: float = 5.0,
     ):
         self.auth = auth
         self.access_env, self.refresh_env = access_env, refresh_env
-        self.token_file = Path(token_file).expanduser() if token_file else None
+        # Under a hub, the hub owns the sign-in: no token file, no device flow, no refresh here.
+        self.hub = hub
+        self.hub_min_interval_s = hub_min_interval_s
+        self._hub_read_at = 0.0
+        self.token_file = Path(token_file).expanduser() if token_file and not hub else None
         self.margin_s = margin_s
-        self.device_flow = device_flow
+        self.device_flow = device_flow and not hub
         self.log = log
         self._root: TokenPair | None = None
         self._source: str | None = None
@@ -107,7 +167,9 @@ class TokenBroker:
         access = os.environ.pop(self.access_env, None) if self.access_env else None
         refresh = os.environ.pop(self.refresh_env, None) if self.refresh_env else None
         if access:
-            self._set_root(TokenPair.from_strings(access.strip(), (refresh or "").strip() or None), "environment")
+            # Under a hub the refresh token is the hub's alone: single-use tokens have one refresher.
+            refresh = None if self.hub else (refresh or "").strip() or None
+            self._set_root(TokenPair.from_strings(access.strip(), refresh), "jupyterhub" if self.hub else "environment")
 
     def _pick_up_file(self) -> None:
         if not self.token_file:
@@ -133,14 +195,50 @@ class TokenBroker:
         self._set_root(pair, "file")
 
     def _set_root(self, pair: TokenPair, source: str) -> None:
+        same_user = self._root is not None and jwt_claims(self._root.access).get("sub") == jwt_claims(pair.access).get(
+            "sub"
+        )
+        if not (same_user and source == self._source):
+            self._services.clear()  # tokens exchanged for another identity must not be reused
+            self.log.info("srcstage: SRCNet sign-in taken from %s", source)
         self._root, self._source, self._error = pair, source, None
-        self._services.clear()  # tokens exchanged for another identity must not be reused
-        self.log.info("srcstage: SRCNet sign-in taken from %s", source)
+
+    async def _read_hub(self) -> None:
+        """Take the hub's current token when ours is due for renewal (at most every few seconds)."""
+        root = self._root
+        if root is not None and root.seconds_left() > self.margin_s:
+            return
+        if root is not None and time.monotonic() - self._hub_read_at < self.hub_min_interval_s:
+            return
+        self._hub_read_at = time.monotonic()
+        try:
+            access = await self.hub.access_token()
+        except SrcStageError as err:
+            if root is not None and root.seconds_left() > 0:
+                self.log.warning("srcstage: could not read a fresh SRCNet token from JupyterHub: %s", err)
+                return
+            self._root, self._error = None, err
+            raise
+        if root is None or access != root.access:
+            self._set_root(TokenPair.from_strings(access), "jupyterhub")
+
+    async def current_session(self) -> dict:
+        """`session()`, after asking the hub when this server has no token, or one due for renewal."""
+        if self.hub and (self._root is None or self._root.seconds_left() <= self.margin_s):
+            async with self._root_lock:
+                self._pick_up_environment()
+                try:
+                    await self._read_hub()
+                except SrcStageError:
+                    pass  # shown as the session's error
+        return self.session()
 
     async def _root_pair(self) -> TokenPair:
         async with self._root_lock:
             self._pick_up_environment()
             self._pick_up_file()
+            if self.hub:
+                await self._read_hub()
             root = self._root
             if root is None:
                 raise NotSignedIn(
@@ -149,7 +247,7 @@ class TokenBroker:
                 )
             if root.seconds_left() > self.margin_s:
                 return root
-            if root.refresh:
+            if root.refresh and not self.hub:
                 try:
                     fresh = TokenPair.from_answer(
                         await self.auth.request("GET", "/refresh", params={"refresh_token": root.refresh})
@@ -169,6 +267,12 @@ class TokenBroker:
             if root.seconds_left() > 0:
                 return root
             self._root = None
+            if self.hub:
+                raise NotSignedIn(
+                    f"Your SRCNet sign-in through {self.hub.hub} has expired and the hub has not renewed it. "
+                    "Log in to the hub again.",
+                    service="hub",
+                )
             raise NotSignedIn("Your SRCNet sign-in has expired. Sign in again.")
 
     # --- one token per service -----------------------------------------------------
@@ -256,6 +360,8 @@ class TokenBroker:
             self._device = None
 
     def sign_out(self) -> None:
+        if self.hub:
+            raise InvalidInput(f"You are signed in to SRCNet through {self.hub.hub}: log out of the hub to sign out.")
         if self._device_task:
             self._device_task.cancel()
         self._root, self._source, self._device, self._error = None, None, None, None
@@ -263,6 +369,8 @@ class TokenBroker:
         self._ignored_stamp = self._file_stamp  # a token file is ignored until it changes
 
     async def aclose(self) -> None:
+        if self.hub:
+            await self.hub.aclose()
         if self._device_task:
             self._device_task.cancel()
             await asyncio.gather(self._device_task, return_exceptions=True)
@@ -291,4 +399,5 @@ class TokenBroker:
             "device": dict(self._device) if self._device else None,
             "error": self._error.to_json() if self._error and state == "error" else None,
             "device_flow": self.device_flow,
+            "hub": self.hub.hub if self.hub else None,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -127,9 +126,6 @@ class ServiceClient:
             if attempt + 1 < attempts:
                 await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
         raise error
-
-
-TokenGetter = Callable[[str], Awaitable[str]]
 
 
 class AuthorizedService:

@@ -37,7 +37,7 @@ def parse_lifetime(value: Any) -> int:
             raise InvalidInput(f"'{value}' is not a lifetime: use seconds or a duration such as '12h', '7d' or 'P7D'.")
     else:
         raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
-    if seconds < 1:
+    if not 1 <= seconds < float("inf"):  # also NaN
         raise InvalidInput("A lifetime must be at least one second.")
     return int(round(seconds))
 

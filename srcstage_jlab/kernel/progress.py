@@ -1,0 +1,132 @@
+"""How a job's progress is shown while waiting for it, and how often it is read."""
+
+from __future__ import annotations
+
+import html
+import sys
+from typing import Any
+
+from .models import JobStatus, format_progress
+
+# An ipywidgets bar_style for each phase the server decides; the wait bar and the panel share it.
+PHASE_STYLES = {"active": "info", "completed": "success", "failed": "danger", "unknown": "warning"}
+DEFAULT_POLL_S = 2.0
+POLL_CLAMP_S = (0.2, 5.0)
+
+
+def poll_interval(config: Any) -> float:
+    """Seconds between status reads: the server's ``poll_interval_s``, kept within :data:`POLL_CLAMP_S`."""
+    value = config.get("poll_interval_s") if isinstance(config, dict) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return DEFAULT_POLL_S
+    low, high = POLL_CLAMP_S
+    return max(low, min(high, float(value)))
+
+
+class NoProgress:
+    """A progress display that shows nothing. Displays have ``update``, ``note`` and ``close``;
+    one whose ``stopped`` turns true ends the wait early (a panel that stopped following)."""
+
+    stopped = False
+
+    def update(self, status: JobStatus) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+    def close(self, status: JobStatus | None = None) -> None:
+        pass
+
+
+class TextProgress(NoProgress):
+    """A one-line text bar rewritten in place with ``\\r`` (terminals, plain scripts)."""
+
+    def __init__(self, stream: Any = None, label: str = ""):
+        self.stream = stream or sys.stderr
+        self.label = label
+        self._width = 0
+        self._open = False
+
+    def _write(self, line: str) -> None:
+        line = (self.label + " " if self.label else "") + line
+        pad = max(0, self._width - len(line))
+        self.stream.write("\r" + line + " " * pad)
+        self.stream.flush()
+        self._width = len(line)
+        self._open = True
+
+    def update(self, status: JobStatus) -> None:
+        self._write(format_progress(status))
+
+    def note(self, text: str) -> None:
+        self._write(text)
+
+    def close(self, status: JobStatus | None = None) -> None:
+        if status is not None:
+            self.update(status)
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+class WidgetProgress(NoProgress):
+    """An ipywidgets IntProgress and a label, displayed in the cell's output."""
+
+    def __init__(self, label: str = ""):
+        import ipywidgets as w
+        from IPython.display import display
+
+        self.bar = w.IntProgress(value=0, min=0, max=1000, description="Staging", bar_style="info")
+        self.bar.add_class("srcstage-wait-progress")
+        self.text = w.HTML(value=label)
+        self.text.add_class("srcstage-wait-state")
+        self.box = w.HBox([self.bar, self.text])
+        display(self.box)
+
+    def update(self, status: JobStatus) -> None:
+        show_on_bar(self.bar, status)
+        self.text.value = html.escape(format_progress(status, width=0))
+
+    def note(self, text: str) -> None:
+        self.text.value = html.escape(text)
+
+    def close(self, status: JobStatus | None = None) -> None:
+        if status is not None:
+            self.update(status)
+
+
+def show_on_bar(bar: Any, status: JobStatus) -> None:
+    """Set an ipywidgets IntProgress (``max=1000``) from a status: its fraction and its phase's style."""
+    bar.value = int(round((status.fraction or 0.0) * 1000))
+    bar.bar_style = PHASE_STYLES.get(status.phase, "warning")
+
+
+def _in_kernel() -> bool:
+    if "IPython" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def make_progress(progress: Any, label: str = "") -> NoProgress:
+    """The display for ``wait(progress=...)``: True, ``"text"``, ``"widget"``, a stream, a display, or False."""
+    if isinstance(progress, NoProgress):
+        return progress
+    if not progress:
+        return NoProgress()
+    if progress == "text":
+        return TextProgress(label=label)
+    if progress == "widget" or (progress is True and _in_kernel()):
+        try:
+            return WidgetProgress(label)
+        except Exception:  # no ipywidgets / no display: fall back to text
+            if progress == "widget":
+                raise
+    if hasattr(progress, "write"):
+        return TextProgress(progress, label=label)
+    return TextProgress(label=label)
