@@ -40,7 +40,7 @@ class SrcStage(ExtensionApp):
         help=(
             "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
             "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
-            "create_collection, read_collection, stage, stage_status, rules."
+            "create_collection, read_collection, stage, stage_status, rules, quota."
         ),
     )
     request_timeout = Float(15.0, config=True, help="Seconds to wait for any one SRCNet answer.")
