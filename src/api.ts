@@ -325,17 +325,35 @@ export class SrcStageAPI {
     );
   }
 
+  /** The stage verb's dry run: what staging would do, changing nothing. */
   precheck(id: string, lifetime?: number | string): Promise<IPrecheck> {
     return this.request<IPrecheck>(
-      `collections/${encodeURIComponent(id)}/precheck`,
-      { method: 'POST', body: lifetime === undefined ? {} : { lifetime } }
+      `collections/${encodeURIComponent(id)}/stage`,
+      {
+        method: 'POST',
+        body:
+          lifetime === undefined
+            ? { dry_run: true }
+            : { lifetime, dry_run: true }
+      }
     );
   }
 
-  stage(id: string, lifetime?: number | string): Promise<IJob> {
+  stage(
+    id: string,
+    lifetime?: number | string,
+    namespace?: string
+  ): Promise<IJob> {
+    const body: { lifetime?: number | string; namespace?: string } = {};
+    if (lifetime !== undefined) {
+      body.lifetime = lifetime;
+    }
+    if (namespace) {
+      body.namespace = namespace;
+    }
     return this.request<IJob>(`collections/${encodeURIComponent(id)}/stage`, {
       method: 'POST',
-      body: lifetime === undefined ? {} : { lifetime }
+      body
     });
   }
 

@@ -638,29 +638,21 @@ export class SrcStageModel implements IDisposable {
   }
 
   /**
-   * Stage a collection: submit it first when it was never submitted, changed
-   * since, or the user chose another namespace; then request the staging.
+   * Stage a collection. The server decides how: submitting the collection DID first
+   * (into `namespace` when given) where the DM serves collection routes, else one
+   * confirmed staging request with the member DIDs and `namespace` as parent namespace.
    */
   async stage(
     id: string,
     lifetimeS?: number,
     namespace?: string
   ): Promise<IJob> {
-    const collection = this._collections.find(c => c.id === id);
-    const submitted = collection?.submitted;
-    const needsSubmit =
-      !!namespace &&
-      (!submitted ||
-        !!submitted.stale ||
-        !submitted.did.startsWith(`${namespace}:`));
-    if (needsSubmit) {
-      await this.submit(id, namespace);
-    }
     const job = await this._busy(`collection:${id}`, () =>
-      this.api.stage(id, lifetimeS)
+      this.api.stage(id, lifetimeS, namespace || undefined)
     );
     this._upsertJob(job);
     void this.refreshCollections();
+    void this.refreshConfig(); // the first stage may have taught the server what the DM serves
     void this._refreshPoll();
     return job;
   }

@@ -58,6 +58,12 @@ export interface IConfig {
   max_lifetime_s?: number;
   collection_namespace?: string | null;
   poll_interval_s?: number;
+  /** What the DM serves beyond the confirmed contract, as learnt so far. */
+  capabilities?: {
+    submit_only?: { available: boolean; why?: string | null };
+    search?: { available: boolean; why?: string | null };
+    stage_via?: 'collection' | 'staging request';
+  };
 }
 
 export type SessionState = 'signed_in' | 'signed_out' | 'pending' | 'error';
@@ -137,7 +143,14 @@ export interface ICollection {
   dids: IDidInfo[];
   created_at?: string;
   updated_at?: string;
-  submitted?: { did: string; at?: string; stale?: boolean } | null;
+  submitted?: {
+    /** null when the DM made the parent container and did not name it */
+    did: string | null;
+    at?: string;
+    stale?: boolean;
+    via?: 'collection' | 'staging request';
+    description?: string | null;
+  } | null;
   totals?: {
     dids: number;
     files?: number | null;
@@ -172,6 +185,8 @@ export interface IPrecheck {
   destination?: IStorageArea;
   submitted?: boolean;
   did?: string | null;
+  /** how Stage will do it: make the collection DID first, or one confirmed staging request */
+  stage_via?: 'collection' | 'staging request';
   files?: number | null;
   bytes?: number | null;
   already_at_destination?: { files: number; bytes?: number | null } | null;

@@ -40,7 +40,18 @@ class SrcStage(ExtensionApp):
         help=(
             "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
             "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
-            "create_collection, read_collection, stage, stage_status, rules, quota."
+            "create_collection, read_collection, stage, stage_status, rules, quota. An optional operation "
+            "(list_dids, create_collection, read_collection, rules, quota) set to '' is not served: the "
+            "extension uses the confirmed staging request instead of asking."
+        ),
+    )
+    state_words = Dict(
+        config=True,
+        help=(
+            "DM staging state words this deployment uses, added to the built-in table: "
+            "{word: 'completed' | 'failed' | 'active'}, e.g. {'REPLICATED': 'completed'}. A word in "
+            "neither is shown verbatim and never taken for success; the job then completes when "
+            "every file has a replica at the destination."
         ),
     )
     request_timeout = Float(15.0, config=True, help="Seconds to wait for any one SRCNet answer.")

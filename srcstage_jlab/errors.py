@@ -70,6 +70,12 @@ class NoDestination(SrcStageError):
     code, status = "no_destination", 409
 
 
+class NotServed(SrcStageError):
+    """The DM API here does not serve an (adopted) route; callers with a fallback catch it."""
+
+    code, status = "not_served", 501
+
+
 class Unavailable(SrcStageError):
     code, status = "unavailable", 503
 

@@ -141,6 +141,15 @@ class LocationsHandler(SrcStageHandler):
         self.reply(await self.service.locations(self.get_query_argument("did", "")))
 
 
+class ScienceMetadataHandler(SrcStageHandler):
+    """A DID's science metadata, fetched when the user opens its details."""
+
+    @tornado.web.authenticated
+    @answers_errors
+    async def get(self) -> None:
+        self.reply(await self.service.science_metadata(self.get_query_argument("did", "")))
+
+
 class DidPathsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
@@ -219,6 +228,9 @@ class StageHandler(SrcStageHandler):
     @answers_errors
     async def post(self, collection_id: str) -> None:
         body = self.body()
+        if body.get("dry_run") is True:  # one verb: the summary is the stage that changes nothing
+            self.reply(await self.service.precheck(collection_id, body.get("lifetime")))
+            return
         job = await self.service.stage(collection_id, body.get("lifetime"), body.get("namespace"))
         self.reply(job.to_json(), 202)
 
@@ -263,6 +275,7 @@ def route_table() -> list[tuple[str, type[SrcStageHandler]]]:
         ("namespaces", NamespacesHandler),
         ("dids", DidSearchHandler),
         ("locations", LocationsHandler),
+        ("metadata", ScienceMetadataHandler),
         ("paths", DidPathsHandler),
         ("collections", CollectionsHandler),
         ("collections/import", CollectionImportHandler),

@@ -22,6 +22,7 @@ from .errors import (
     InvalidInput,
     NoDestination,
     NotFound,
+    NotServed,
     NotStaged,
     PrecheckFailed,
     SrcStageError,
@@ -29,13 +30,13 @@ from .errors import (
 )
 from .srcnet import data_management, site_capabilities
 from .srcnet.auth import HubTokenSource, TokenBroker
-from .srcnet.data_management import DataManagement
+from .srcnet.data_management import DataManagement, parent_did_in
 from .srcnet.http import AuthorizedService, ServiceClient
 from .srcnet.site_capabilities import Destination, SiteCapabilities, choose_destination
 from .staging import lifetimes
 from .staging.collections import Collection, CollectionStore
 from .staging.dids import Did, did_safe_name, parse_did
-from .staging.jobs import Job, JobTracker
+from .staging.jobs import TERMINAL_PHASES, Job, JobTracker, phase_of, progress_of, state_table
 from .staging.paths import deterministic_suffix, find_tail, local_path
 from .staging.summary import StageSummary, over_quota_problem, quota_verdict
 
@@ -45,6 +46,10 @@ LOOKUP_CONCURRENCY = 16
 LIST_NAMESPACE_ABOVE = 20
 LIST_LIMIT = 100_000
 COLLECTION_TYPES = ("dataset", "container")
+# Progress from locate (when the status answer carries no counts): per poll at most this many
+# locate calls, and no more once a batch's worth of DIDs is known not to be there yet.
+LOCATE_PER_POLL = 200
+LOCATE_BATCH = 16
 
 
 def _expired(when: str | None) -> bool:
@@ -103,13 +108,19 @@ class StagingService:
         )
         state_dir = Path(settings.state_dir)
         self.collections = CollectionStore(state_dir / "collections.json")
+        self.states = state_table(getattr(settings, "state_words", None) or {})
         self.jobs = JobTracker(
             state_dir / "jobs.json",
-            self.dm.stage_status,
+            self._job_status,
             interval=settings.poll_interval,
             max_interval=settings.max_poll_interval,
             log=log,
+            states=self.states,
         )
+        # job id -> {target DID: (its file keys, {file key: replica URL at the destination})}, from locate
+        self._located: dict[str, dict[str, tuple[set[str], dict[str, str]]]] = {}
+        self._locate_offset: dict[str, int] = {}
+        self.locate_calls = 0  # for benchmarks and tests: locate calls made to follow jobs
         self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
         if self.default_lifetime_s > self.max_lifetime_s:
@@ -138,6 +149,32 @@ class StagingService:
             "max_lifetime_s": self.max_lifetime_s,
             "collection_namespace": self.settings.collection_namespace or None,
             "poll_interval_s": self.settings.poll_interval,
+            "capabilities": self.capabilities(),
+        }
+
+    def capabilities(self) -> dict:
+        """What this DM serves beyond the confirmed contract, as learnt so far (null = not tried yet)."""
+        dm = self.dm.capabilities()
+        create = dm["create_collection"]
+        submit = {
+            "available": create["served"] is not False,
+            "why": None
+            if create["served"] is not False
+            else "Submitting without staging is not available: this Data Management API does not serve "
+            "creating a collection DID. Stage instead: the staging request makes the parent DID.",
+        }
+        search = dm["list_dids"]
+        return {
+            "dm_routes": dm,
+            "submit_only": submit,
+            "search": {
+                "available": search["served"] is not False,
+                "why": None
+                if search["served"] is not False
+                else "Searching is not available: this Data Management API does not serve listing a namespace. "
+                "Add DIDs by their full name (namespace:name).",
+            },
+            "stage_via": "collection" if create["served"] is not False else "staging request",
         }
 
     async def owned_namespaces(self) -> list[str]:
@@ -207,7 +244,10 @@ class StagingService:
             raise InvalidInput("Choose a namespace to search in.")
         if not 1 <= limit <= LIST_LIMIT:
             raise InvalidInput(f"The limit must be between 1 and {LIST_LIMIT}.")
-        rows = await self.dm.list_dids(namespace, name or "*", did_type, limit + 1)
+        try:
+            rows = await self.dm.list_dids(namespace, name or "*", did_type, limit + 1)
+        except NotServed as err:
+            raise NotServed(self.capabilities()["search"]["why"], err.message, service="data-management") from None
         items = []
         for row in rows[:limit]:
             ns, nm = row.get("namespace") or row.get("scope") or namespace, row.get("name")
@@ -235,6 +275,17 @@ class StagingService:
             )
         return {"did": str(did), "locations": out}
 
+    async def science_metadata(self, did_text: str) -> dict:
+        """A DID's science metadata (the DM API's POSTGRES_JSON plugin), on demand; {} when it has none."""
+        did = parse_did(did_text)
+        try:
+            metadata = await self.dm.metadata(did, plugin="POSTGRES_JSON")
+        except NotFound as err:
+            if "no metadata found" not in str(err.detail or err.message).lower():
+                raise
+            metadata = {}
+        return {"did": str(did), "metadata": metadata}
+
     async def _destination_or_none(self) -> Destination | None:
         try:
             return await self.destination()
@@ -258,9 +309,13 @@ class StagingService:
             by_namespace[did.namespace].append(did)
         singles: list[Did] = []
         for namespace, dids in by_namespace.items():
-            if len(dids) > LIST_NAMESPACE_ABOVE:
+            if len(dids) > LIST_NAMESPACE_ABOVE and self.dm.serves("list_dids"):
                 wanted = set(dids)
-                for row in await self.dm.list_dids(namespace, "*", "all", LIST_LIMIT):
+                try:
+                    rows = await self.dm.list_dids(namespace, "*", "all", LIST_LIMIT)
+                except NotServed:
+                    rows = []  # one metadata call per DID instead
+                for row in rows:
                     did = Did(namespace, str(row.get("name")))
                     if did in wanted:
                         details[did] = {"type": _type_of(row), "bytes": row.get("bytes")}
@@ -294,6 +349,8 @@ class StagingService:
         collection = self.collections.get(collection_id)
         if not collection.entries:
             raise InvalidInput(f"The collection '{collection.name}' is empty: add DIDs before submitting.")
+        if not await self.dm.probe("create_collection"):
+            raise NotServed(self.capabilities()["submit_only"]["why"], service="data-management")
         if collection.is_submitted_current and not (namespace or name):
             return {"did": collection.submitted_did, "created": False, "collection": collection.to_json()}
         await self.resolve(collection)
@@ -390,8 +447,9 @@ class StagingService:
             problems.append({"code": "empty", "message": "The collection is empty."})
         submitted = collection.is_submitted_current
         files = size = None
-        if submitted:
-            info = await self._collection_info(parse_did(collection.submitted_did))
+        readable = submitted and collection.collection_did and self.dm.serves("read_collection")
+        if readable:
+            info = await self._collection_info(parse_did(collection.collection_did))
             files, size = info.get("files"), info.get("bytes")
         else:
             # Not submitted yet: learn what we can without changing anything in SRCNet.
@@ -405,7 +463,7 @@ class StagingService:
                 files = len(collection.entries)
         # Where the data is now, and how much of it is already at the destination (staging/summary.py).
         found = await self.summary.contents(
-            collection.entries, destination, parse_did(collection.submitted_did) if submitted else None
+            collection.entries, destination, parse_did(collection.submitted_did) if collection.submitted_did else None
         )
         files = files if files is not None else found["files"]
         if size is None and files:  # a storage area holding every file gives the size
@@ -423,6 +481,7 @@ class StagingService:
             "destination": destination.area.to_json() if destination else None,
             "submitted": submitted,
             "did": collection.submitted_did if submitted else None,
+            "stage_via": self.capabilities()["stage_via"],
             "files": files,
             "bytes": size,
             "already_at_destination": found["already"],
@@ -433,37 +492,54 @@ class StagingService:
         }
 
     async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> Job:
-        """Check policy, submit (idempotent), then one DM staging request."""
+        """Check policy, then stage one of two ways: with the collection routes, submit the
+        collection DID (idempotent) and stage it; without them, one confirmed staging request
+        with the member DIDs and parent_namespace, the DM making the parent container."""
         collection = self.collections.get(collection_id)
         lifetime_s = self.parse_lifetime(lifetime)
         problems, _ = await self._policy_problems(lifetime_s)
+        if not collection.entries:
+            problems.append({"code": "empty", "message": f"The collection '{collection.name}' is empty."})
         if problems:  # refused before anything is created anywhere
             raise PrecheckFailed(
                 problems[0]["message"],
                 problems[0].get("detail"),
                 extra={"precheck": await self.precheck(collection_id, lifetime_s)},
             )
-        # Over quota (where the DM tells it) is refused here too, before the collection's DID is made.
+        # Over quota (where the DM tells it) is refused here too, before any DID is made.
         if (await self.summary.quota(await self.destination())).get("served"):
             checked = await self.precheck(collection_id, lifetime_s)  # its locate answers are cached
             if over := [p for p in checked["problems"] if p["code"] == "over_quota"]:
                 raise PrecheckFailed(over[0]["message"], extra={"precheck": checked})
-        # Submit checks the rest (an empty collection, unknown DIDs) before it creates anything.
-        submitted = await self.submit(collection_id, namespace)
+        # Learn first whether collection DIDs can be made, before resolving 10,000 DIDs for one.
+        if await self.dm.probe("create_collection"):
+            try:
+                # Submit checks the rest (unknown DIDs) before it creates anything.
+                await self.submit(collection_id, namespace)
+            except NotServed:
+                pass  # learnt now, remembered: the confirmed way below
+        if not self.dm.serves("create_collection"):
+            job = await self._stage_members(collection, lifetime_s, namespace)
+            self.summary.forget()
+            return job
         destination = await self.destination()
         did = parse_did(collection.submitted_did)
         if existing := self._live_job(str(did), destination):
             return existing  # staging the same DID to the same place again is the same job
         try:
             answer = await self.dm.stage(destination.area.id, lifetime_s, did.namespace, [did])
-        except SrcStageError as err:
-            made = "was created by this Stage" if submitted["created"] else "already existed"
-            err.message = (
-                f"{err.message} What exists now: the collection's DID {did} ({made}). What does not: a "
-                "staging job, so nothing is being copied. Stage less or free space, then Stage again: the "
-                "same DID is reused."
-            )
+        except NotServed:
             raise
+        except SrcStageError as err:
+            # The DID exists now: say both facts; a retry stages the same DID, makes no second one.
+            said = err.detail if isinstance(err.detail, str) and err.detail else err.message
+            raise type(err)(
+                f"Submitted as {did}; staging refused: {said}",
+                err.detail,
+                service=err.service,
+                status=err.status,
+                extra={**err.extra, "submitted": str(did), "collection": collection.to_json()},
+            ) from None
         self.summary.forget()
         job = Job(
             id=str(answer["job_id"]),
@@ -477,6 +553,142 @@ class StagingService:
             answer = {**answer, "state": "SUBMITTED"}
         self.log.info("srcstage: staging job %s for %s to %s", job.id, did, destination.area.name)
         return await self.jobs.add(job, answer)
+
+    async def _stage_members(self, collection: Collection, lifetime_s: int, namespace: str | None) -> Job:
+        """The confirmed staging request: the member DIDs, parent_namespace = the user's namespace."""
+        namespace = namespace or await self.default_namespace()
+        destination = await self.destination()
+        members = [str(d) for d in collection.dids]
+        if existing := self._live_members_job(members, destination):
+            return existing
+        answer = await self.dm.stage(destination.area.id, lifetime_s, namespace, collection.dids)
+        parent = parent_did_in(answer, namespace, set(members))
+        description = f"collection of {len(members)} DIDs in {namespace}"
+        job = Job(
+            id=str(answer["job_id"]),
+            did=parent or description,
+            destination=destination.area.to_json(),
+            lifetime_s=lifetime_s,
+            collection_id=collection.id,
+            collection_name=collection.name,
+            members=members,
+            parent_namespace=namespace,
+            parent_did=parent,
+        )
+        await self.collections.record_submission(
+            collection,
+            parent,
+            None,
+            None,
+            via="staging request",
+            description=None if parent else f"{description} (the Data Management API names the parent DID)",
+        )
+        if not answer.get("state"):
+            answer = {**answer, "state": "SUBMITTED"}
+        if not answer.get("expires_at"):  # the lifetime asked for, until the DM says otherwise
+            expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
+            answer = {**answer, "expires_at": expires.isoformat(timespec="seconds")}
+        self.log.info("srcstage: staging job %s for %s to %s", job.id, job.did, destination.area.name)
+        return await self.jobs.add(job, answer)
+
+    def _live_members_job(self, members: list[str], destination: Destination) -> Job | None:
+        wanted = set(members)
+        for job in self.jobs.all():
+            if (
+                job.members is not None
+                and job.destination.get("id") == destination.area.id
+                and job.phase != "failed"
+                and not _expired(job.expires_at)
+                and set(job.members) == wanted
+            ):
+                return job
+        return None
+
+    # --- following a job -----------------------------------------------------------------
+
+    async def _job_status(self, job: Job) -> dict:
+        """The DM status answer, with progress from locate when the answer carries no counts
+        (or counts of a finished copy under a state word we do not know)."""
+        answer = await self.dm.stage_status(job.id)
+        if job.members is not None and not job.parent_did:
+            parent = parent_did_in(answer, job.parent_namespace or "", set(job.members))
+            if parent:
+                job.parent_did = job.did = parent
+                collection = self._collection_or_none(job.collection_id)
+                if collection and collection.submitted_via == "staging request":
+                    await self.collections.record_submission(collection, parent, None, None, via="staging request")
+        phase = phase_of(answer.get("state") if isinstance(answer.get("state"), str) else None, self.states)
+        counts = progress_of(answer)
+        done = (
+            bool(counts)
+            and counts.get("files_total") is not None
+            and counts.get("files_done") == counts.get("files_total")
+        )
+        # Counts from the DM are trusted for progress; full counts under a known active word
+        # wait for the word (a rule turns OK just after its last lock). Without counts, or with
+        # full counts under a word we do not know, the data decides.
+        if phase in TERMINAL_PHASES or (counts and (not done or phase == "active")):
+            return {**answer, "progress_from": "status"} if counts else answer
+        located = await self._locate_progress(job)
+        return {
+            **answer,
+            "progress": located["progress"],
+            "all_at_destination": located["complete"],
+            "progress_from": "locate",
+        }
+
+    def _collection_or_none(self, collection_id: str | None) -> Collection | None:
+        try:
+            return self.collections.get(collection_id) if collection_id else None
+        except NotFound:
+            return None
+
+    @staticmethod
+    def _targets(job: Job) -> list[str]:
+        """What to locate to see a job's files: the parent DID once known, else the members."""
+        if job.members is None:
+            return [job.did]
+        return [job.parent_did] if job.parent_did else list(job.members)
+
+    async def _locate_one(self, did_text: str, destination: Destination) -> tuple[set[str], dict[str, str]]:
+        self.locate_calls += 1
+        try:
+            located = await self.dm.locate(parse_did(did_text))
+        except NotFound:
+            located = []
+        return self._file_map(located, destination)
+
+    async def _locate_progress(self, job: Job) -> dict:
+        """Files with a replica at the destination, from locate: bounded per poll, and a DID
+        whose files are all there is never located again."""
+        destination = await self.destination()
+        targets = self._targets(job)
+        cache = self._located.setdefault(job.id, {})
+        pending = [t for t in targets if not (t in cache and cache[t][0] and cache[t][0] <= set(cache[t][1]))]
+        start = self._locate_offset.get(job.id, 0) % max(len(pending), 1)
+        pending = pending[start:] + pending[:start]
+        checked = misses = 0
+        while pending and checked < LOCATE_PER_POLL and misses < LOCATE_BATCH:
+            size = min(LOCATE_BATCH, LOCATE_PER_POLL - checked)
+            batch, pending = pending[:size], pending[size:]
+            results = await asyncio.gather(*(self._locate_one(t, destination) for t in batch))
+            for target, (keys, here) in zip(batch, results, strict=True):
+                cache[target] = (keys, here)
+                misses += not keys or not keys <= set(here)
+            checked += len(batch)
+        self._locate_offset[job.id] = start + checked
+        located = [cache[t] for t in targets if t in cache]
+        never = len(targets) - len(located)
+        complete = never == 0 and all(keys and keys <= set(here) for keys, here in located)
+        return {
+            "complete": complete,
+            "progress": {
+                "files_done": sum(len(here) for _, here in located),
+                "files_total": sum(len(keys) for keys, _ in located) + never,
+                "bytes_done": None,
+                "bytes_total": None,
+            },
+        }
 
     def _live_job(self, did: str, destination: Destination) -> Job | None:
         """A tracked job for this DID and destination that has not failed nor expired."""
@@ -508,22 +720,36 @@ class StagingService:
                 f"This server has no mount of {destination.area.name}, so staged files "
                 "cannot be opened here. An administrator sets c.SrcStage.mounts."
             )
+        everywhere, urls = self._file_map(await self.dm.locate(did), destination)
+        return await self._paths_answer(str(did), destination, mount, everywhere, urls)
+
+    def _file_map(self, locations: list[dict], destination: Destination) -> tuple[set[str], dict[str, str]]:
+        """From a locate answer: every file's key, and {key: replica URL} of those at the destination."""
         everywhere: set[str] = set()
         here: dict[str, str] = {}
-        for location in await self.dm.locate(did):
+        for location in locations:
             at_destination = self._is_destination(location, destination)
             for url in location.get("replicas") or []:
                 found = deterministic_suffix(url)
                 key = str(found[0]) if found else url.rsplit("/", 1)[-1]
                 everywhere.add(key)
-                tail = find_tail(url, destination.area.root) if at_destination else None
-                if tail:
-                    here[key] = local_path(tail, mount)
+                if at_destination:
+                    here[key] = url
+        return everywhere, here
+
+    async def _paths_answer(
+        self, did: str, destination: Destination, mount: str, everywhere: set[str], urls: dict[str, str]
+    ) -> dict:
+        here: dict[str, str] = {}
+        for key, url in urls.items():
+            tail = find_tail(url, destination.area.root)
+            if tail:
+                here[key] = local_path(tail, mount)
         exists = await asyncio.to_thread(lambda: {k: os.path.exists(p) for k, p in here.items()})
         paths = [{"did": k if ":" in k else None, "path": p, "exists": exists[k]} for k, p in sorted(here.items())]
         missing = len(everywhere - {k for k in here if exists[k]})
         return {
-            "did": str(did),
+            "did": did,
             "destination": destination.area.name,
             "root": mount,
             "paths": paths,
@@ -536,7 +762,34 @@ class StagingService:
             raise NotStaged(
                 f"Job {job_id} is not complete (state {job.state}); its files are not all at the destination yet."
             )
-        return await self.paths(parse_did(job.did))
+        if job.members is None:
+            return await self.paths(parse_did(job.did))
+        return await self._members_paths(job)
+
+    async def _members_paths(self, job: Job) -> dict:
+        """Paths of a job staged by the confirmed request: locate of its parent or members
+        (what the poller located already is not asked again)."""
+        destination = await self.destination()
+        mount = self.mount_for(destination)
+        if not mount:
+            return await self.paths(parse_did(job.members[0]), destination)  # says why, the one way
+        cache = self._located.setdefault(job.id, {})
+        targets = self._targets(job)
+        todo = [t for t in targets if t not in cache or not cache[t][0] <= set(cache[t][1])]
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def locate(target: str) -> None:
+            async with semaphore:
+                cache[target] = await self._locate_one(target, destination)
+
+        await asyncio.gather(*(locate(t) for t in todo))
+        everywhere: set[str] = set()
+        urls: dict[str, str] = {}
+        for target in targets:
+            keys, here = cache[target]
+            everywhere |= keys
+            urls.update(here)
+        return await self._paths_answer(job.did, destination, mount, everywhere, urls)
 
     async def did_paths(self, did_text: str) -> dict:
         did = parse_did(did_text)

@@ -5,7 +5,7 @@ pytest_plugins = ["tests.sandbox_plugin", "pytest_jupyter.jupyter_server", "test
 # Fixtures that start (or need) the local SRCNet sandbox; a test using any of them, directly or
 # through another fixture, is marked `sandbox`, so `pytest -m "not sandbox and not browser"`
 # is the fast lane.
-SANDBOX_FIXTURES = {"sandbox"}
+SANDBOX_FIXTURES = {"sandbox", "confirmed_sandbox"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,7 +3,8 @@
 ``sandbox`` (session scope) starts one sandbox in a temporary state dir and gives
 its ready file as attributes (``sandbox.rucio_url``, ``sandbox.data_management_api_url``,
 ...) plus ``.config`` (a :class:`SandboxConfig` for that state dir), ``.state_dir`` and
-``.log_path``. :func:`start_sandbox` / :func:`stop_sandbox` do the same for tests that
+``.log_path``. ``confirmed_sandbox`` is a second one whose DM serves only the public
+contract (``--dm-profile confirmed``). :func:`start_sandbox` / :func:`stop_sandbox` do the same for tests that
 need a sandbox of their own.
 """
 
@@ -166,3 +167,20 @@ def running_sandbox(state_dir: Path, *args: str):
 def sandbox(tmp_path_factory: pytest.TempPathFactory):
     """One running sandbox for the whole test session."""
     yield from running_sandbox(tmp_path_factory.mktemp("sandbox") / "state")
+
+
+# Small: the confirmed-profile tests stage a dataset of ska-low's scale set, not thousands of files.
+CONFIRMED_SCALE_FILES = 40
+
+
+@pytest.fixture(scope="session")
+def confirmed_sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """One sandbox whose DM serves only the public contract (`--dm-profile confirmed`), for the
+    session; started only when a selected test needs it."""
+    yield from running_sandbox(
+        tmp_path_factory.mktemp("confirmed-sandbox") / "state",
+        "--dm-profile",
+        "confirmed",
+        "--scale-files",
+        str(CONFIRMED_SCALE_FILES),
+    )

@@ -72,6 +72,28 @@ async def test_dm_lifetime_cap_detail_is_shown_verbatim(api, sandbox, rucio, src
     assert rucio.snapshot()["rules"] == before["rules"]
 
 
+@pytest.mark.parametrize("srcstage_overrides", [{"max_lifetime": "3650d"}])
+async def test_stage_refused_after_the_did_was_made_says_both_and_a_retry_makes_no_second(
+    api, rucio, srcstage_overrides
+):
+    """Issue #10 item 7: the collection DID is made, then the DM refuses the staging request."""
+    files = await three_cold_files(api)
+    collection = await new_collection(api, [f["did"] for f in files])
+    before = rucio.snapshot()
+    status, body = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "3000d"})
+    assert status == 403 and body["service"] == "data-management", body
+    did = body["submitted"]
+    assert body["message"] == f"Submitted as {did}; staging refused: {body['detail']}"
+    assert body["collection"]["submitted"]["did"] == did and not body["collection"]["submitted"]["stale"]
+    made = rucio.snapshot()["dids"]["user.demo"] - before["dids"]["user.demo"]
+    status, again = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "3000d"})
+    assert status == 403 and again["submitted"] == did
+    assert rucio.snapshot()["dids"]["user.demo"] - before["dids"]["user.demo"] == made  # no second DID
+    assert rucio.snapshot()["rules"] == before["rules"]
+    status, shown = await api("GET", f"collections/{collection['id']}")
+    assert shown["submitted"]["did"] == did
+
+
 async def test_quota_exceeded_detail_and_no_rule(api, rucio):
     collection = await new_collection(api, ["ska-mid:deep-field-cube"])
     before = rucio.snapshot()["rules"]

@@ -30,16 +30,24 @@ describe('SrcStageAPI', () => {
   });
 
   it('sends lifetimes in seconds and an empty body when none', async () => {
-    const server = new FakeServer()
-      .on('POST', 'collections/x/precheck', { ok: true })
-      .on('POST', 'collections/x/stage', {
-        status: 202,
-        body: { id: 'j', state: 'STAGING', phase: 'active', did: 'd' }
-      });
+    const server = new FakeServer().on(
+      'POST',
+      'collections/x/stage',
+      (call: any) =>
+        call.body?.dry_run
+          ? { body: { ok: true } }
+          : {
+              status: 202,
+              body: { id: 'j', state: 'STAGING', phase: 'active', did: 'd' }
+            }
+    );
     const api = server.api();
-    await api.precheck('x', 86400);
+    expect(await api.precheck('x', 86400)).toEqual({ ok: true });
     await api.stage('x');
-    expect(server.calls.map(c => c.body)).toEqual([{ lifetime: 86400 }, {}]);
+    expect(server.calls.map(c => c.body)).toEqual([
+      { lifetime: 86400, dry_run: true },
+      {}
+    ]);
   });
 
   it('answers null for 204 No Content', async () => {

@@ -535,17 +535,22 @@ describe('SrcStageModel: collections and staging', () => {
           }
         }
       }))
-      .on('POST', 'collections/c1/precheck', {
-        ok: true,
-        files: 1,
-        bytes: 10,
-        lifetime_s: 86400,
-        problems: []
-      })
-      .on('POST', 'collections/c1/stage', {
-        status: 202,
-        body: job('j9', 'active', 'STAGING', { collection_id: 'c1' })
-      });
+      .on('POST', 'collections/c1/stage', (call: any) =>
+        call.body.dry_run
+          ? {
+              body: {
+                ok: true,
+                files: 1,
+                bytes: 10,
+                lifetime_s: 86400,
+                problems: []
+              }
+            }
+          : {
+              status: 202,
+              body: job('j9', 'active', 'STAGING', { collection_id: 'c1' })
+            }
+      );
     const model = makeModel(server);
     await model.initialize();
     const pre = await model.precheck('c1', 86400);
@@ -556,9 +561,9 @@ describe('SrcStageModel: collections and staging', () => {
     expect(
       server.calls.filter(x => x.method === 'POST').map(x => [x.path, x.body])
     ).toEqual([
-      ['collections/c1/precheck', { lifetime: 86400 }],
-      ['collections/c1/submit', { namespace: 'user.demo' }],
-      ['collections/c1/stage', { lifetime: 86400 }]
+      ['collections/c1/stage', { lifetime: 86400, dry_run: true }],
+      // One verb: the server submits (or stages by the confirmed request) itself.
+      ['collections/c1/stage', { lifetime: 86400, namespace: 'user.demo' }]
     ]);
     expect(model.jobs[0].id).toBe('j9');
     expect(model.hasActiveJobs).toBe(true);

@@ -86,8 +86,11 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
             </p>
             {collection.submitted && (
               <p>
-                Its DID <code>{collection.submitted.did}</code> and its staging
-                jobs stay in SRCNet.
+                Its DID{' '}
+                <code>
+                  {collection.submitted.did ?? collection.submitted.description}
+                </code>{' '}
+                and its staging jobs stay in SRCNet.
               </p>
             )}
           </div>
@@ -350,10 +353,21 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
       </div>
       {collection.submitted && (
         <div className="jp-SrcStage-submitted" data-testid="srcstage-submitted">
-          Submitted as{' '}
-          <code>
-            <BreakableText text={collection.submitted.did} separators=":/." />
-          </code>
+          {collection.submitted.did ? (
+            <>
+              {collection.submitted.via === 'staging request'
+                ? 'Staged as '
+                : 'Submitted as '}
+              <code>
+                <BreakableText
+                  text={collection.submitted.did}
+                  separators=":/."
+                />
+              </code>
+            </>
+          ) : (
+            <>Staged as {collection.submitted.description}</>
+          )}
           {collection.submitted.at && (
             <span className="jp-SrcStage-dim">
               {' '}

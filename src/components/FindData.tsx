@@ -17,6 +17,7 @@ import {
   useModel
 } from './common';
 import { focusCollection } from './Collections';
+import { DidDetails } from './DidDetails';
 import { VirtualList } from './VirtualList';
 import { differingFrom } from '../text';
 
@@ -435,6 +436,7 @@ function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
       ) : (
         <Empty>No replica of this data is known anywhere.</Empty>
       )}
+      <DidDetails api={model.api} did={did} />
     </div>
   );
 }

@@ -56,6 +56,12 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
   const maxS = model.maxLifetimeS;
   const problem = lifetimeProblem(seconds, maxS);
   const empty = collection.dids.length === 0;
+  // Where the DM serves no collection routes, Stage makes the parent DID; Submit alone cannot.
+  const submitOnly = model.config?.capabilities?.submit_only;
+  const submitUnavailable =
+    submitOnly && !submitOnly.available
+      ? submitOnly.why || 'unavailable'
+      : null;
   const nsListId = `jp-SrcStage-owned-${collection.id}`;
 
   const doSubmit = async () => {
@@ -182,9 +188,12 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
       <div className="jp-SrcStage-actions">
         <Button
           testid="srcstage-submit"
-          disabled={busy || empty}
+          disabled={busy || empty || !!submitUnavailable}
           onClick={() => void doSubmit()}
-          title="Create the collection's DID in SRCNet without staging it"
+          title={
+            submitUnavailable ||
+            "Create the collection's DID in SRCNet without staging it"
+          }
         >
           Submit
         </Button>
@@ -257,7 +266,16 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
           ) : props.namespace ? (
             <span className="jp-SrcStage-dim">
               {' '}
-              (submitted into <code>{props.namespace}</code> first)
+              {p.stage_via === 'staging request' ? (
+                <>
+                  (one staging request; the DM makes its parent DID in{' '}
+                  <code>{props.namespace}</code>)
+                </>
+              ) : (
+                <>
+                  (submitted into <code>{props.namespace}</code> first)
+                </>
+              )}
             </span>
           ) : null}
         </dd>

@@ -171,6 +171,7 @@ CODE_TO_ERROR: dict[str, type[SrcStageError]] = {
     "conflict": ConflictError,
     "not_staged": NotStagedError,
     "unavailable": ServiceUnavailableError,
+    "not_served": SrcStageError,  # the DM here does not serve it (e.g. submit-only); the message says why
     "error": SrcStageError,
 }
 # Only for answers without a known `code` (not from the extension's error helper).

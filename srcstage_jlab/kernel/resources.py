@@ -413,6 +413,11 @@ class Collection:
         if not self.submitted_did:
             yield from self._op_refresh()
         if not self.submitted_did:
+            # Staged by the confirmed request alone, the DM naming no parent DID: the newest
+            # completed job of this collection knows its files (from `locate` of the members).
+            done = [j for j in (yield from self._op_jobs()) if j.phase == "completed"]
+            if done:
+                return (yield from done[0]._op_paths())
             raise NotStagedError(
                 f"The collection '{self.name}' was never staged: "
                 f"stage it first, e.g. srcstage.collection('{self.name}').stage(lifetime='7d')."

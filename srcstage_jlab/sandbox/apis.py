@@ -199,7 +199,7 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
     dm_server = ServiceServer(
         _app(
             API_PREFIX,
-            data_management.ROUTES,
+            data_management.routes_for(dm.profile),
             runtimes["data-management"],
             dm=dm,
             verifier=TokenVerifier(jwks_url, cfg.DATA_MANAGEMENT_AUDIENCE),

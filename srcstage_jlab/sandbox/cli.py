@@ -73,6 +73,8 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         config.max_stage_lifetime_s = args.max_lifetime
     if args.scale_files is not None:
         config.scale_files = args.scale_files
+    if args.dm_profile is not None:
+        config.dm_profile = args.dm_profile
     if args.port_base:
         b = args.port_base
         (
@@ -130,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         pg = postgres.PostgresCluster(state_dir, port=config.postgres_port, host=config.host)
         pg.start()
         config.postgres_port = pg.port
+        rucio_server.create_metadata_table(config.host, pg.port, pg.url)
         timings["postgres"] = round(time.monotonic() - t, 2)
         log.info("PostgreSQL on %s:%s (%.1f s)", config.host, pg.port, timings["postgres"])
 
@@ -226,6 +229,7 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
             },
             "max_stage_lifetime_s": config.max_stage_lifetime_s,
             "tape_delay_s": config.tape_delay_s,
+            "dm_profile": config.dm_profile,
             "timings_s": timings,
         }
         for f in ready_files:
@@ -275,7 +279,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / READY).unlink(missing_ok=True)
     argv = [sys.executable, "-m", "srcstage_jlab.sandbox", "run", "--state-dir", str(state_dir)]
-    for opt in ("ready_file", "token_lifetime", "tape_delay", "max_lifetime", "port_base", "scale_files"):
+    for opt in ("ready_file", "token_lifetime", "tape_delay", "max_lifetime", "port_base", "scale_files", "dm_profile"):
         value = getattr(args, opt)
         if value is not None:
             argv += [f"--{opt.replace('_', '-')}", str(value)]
@@ -351,6 +355,12 @@ def _parser() -> argparse.ArgumentParser:
         "--scale-files",
         type=int,
         help="files in ska-low:scale-test when seeding (default 3000; ignored once the state dir is seeded)",
+    )
+    starting.add_argument(
+        "--dm-profile",
+        choices=("full", "confirmed"),
+        help="DM routes served: full (default; every route the extension adopts) or confirmed (only the "
+        "public contract plus the staging request and its status, answering only job_id and state)",
     )
     starting.add_argument(
         "--port-base",

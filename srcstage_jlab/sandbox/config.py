@@ -184,6 +184,7 @@ class SandboxConfig:
     tape_delay_s: float = 5.0  # how long a transfer from a cold area waits (recall)
     daemon_interval_s: float = 1.0
     scale_files: int = 3000  # files in the scale container
+    dm_profile: str = "full"  # "confirmed": only the public DM contract (see data_management.py)
 
     @property
     def storage_dir(self) -> Path:

@@ -11,6 +11,15 @@ checked BEFORE anything is created, so that a refused request leaves no trace in
   storage area (not ingest, not force-disabled, not in downtime); the DIDs must exist; then ONE
   Rucio call creates the rule(s) (Rucio's add_replication_rule is atomic over its DID list).
 
+Two profiles (`srcstage-sandbox start --dm-profile full|confirmed`):
+- `full` (default) serves every route the extension adopts, with rich status answers;
+- `confirmed` serves only what SRCNet's public contract confirms (namespaces, locate, metadata)
+  plus the staging request and its status, answering only `job_id` and `state`, with state
+  words of its own (CONFIRMED_STATES, none of them in the extension's table). As the real DM
+  does, the staging request makes ONE parent container in `parent_namespace` holding the DIDs
+  (files gathered in a dataset inside it, since Rucio containers hold no files), and the rule
+  is on that container.
+
 Answers are FastAPI-shaped: `{"detail": "..."}`, or the 422 list form for invalid input.
 Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`, `container`,
 `collection`, `all`; default `all`); other `key=value` pairs are passed to Rucio as filters.
@@ -50,6 +59,18 @@ RULE_STATES = {  # Rucio rule state -> our job state
     "SUSPENDED": "SUSPENDED",
     "WAITING_APPROVAL": "WAITING_APPROVAL",
 }
+# The confirmed profile's words for the same states: deliberately not the full profile's.
+CONFIRMED_STATES = {
+    "SUBMITTED": "ACCEPTED",
+    "STAGING": "TRANSFERRING",
+    "COMPLETED": "REPLICATED",
+    "STUCK": "STALLED",
+    "SUSPENDED": "ON_HOLD",
+    "WAITING_APPROVAL": "AWAITING_APPROVAL",
+    "EXPIRED": "LAPSED",
+}
+PROFILES = ("full", "confirmed")
+DEFAULT_METADATA_PLUGIN = "POSTGRES_JSON"
 STATE_PRIORITY = ["EXPIRED", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "SUBMITTED", "STAGING", "COMPLETED"]
 
 
@@ -69,6 +90,7 @@ def rucio_to_api_error(err: RucioError, what: str = "") -> ApiError:
         "InsufficientAccountLimit": (409, f"Staging refused: quota exceeded{about}. Rucio: {msg}"),
         "DuplicateRule": (409, f"A rule for these DIDs on this storage area already exists{about}. Rucio: {msg}"),
         "DataIdentifierAlreadyExists": (409, f"The DID already exists{about}. Rucio: {msg}"),
+        "UnsupportedMetadataPlugin": (400, f"Unsupported metadata plugin{about}: {msg}"),
         "InvalidObject": (400, f"Rucio refused the request as invalid{about}: {msg}"),
         "UnsupportedOperation": (409, f"Rucio refused the operation{about}: {msg}"),
         "CannotAuthenticate": (502, "The data management API could not log in to Rucio"),
@@ -185,6 +207,7 @@ class DataManagement:
 
     def __init__(self, config: cfg.SandboxConfig, rucio: RucioRest, topology: Topology) -> None:
         self.config, self.rucio, self.topology = config, rucio, topology
+        self.profile = getattr(config, "dm_profile", "full")
         self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
         self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
 
@@ -334,6 +357,18 @@ class DataManagement:
                 entry["bytes"] += rep.get("bytes") or 0
         return sorted(per_rse.values(), key=lambda e: e["identifier"])
 
+    async def metadata(self, account: str, scope: str, name: str, plugin: str) -> dict:
+        """DID_COLUMN (Rucio's own fields) or POSTGRES_JSON (science metadata, the default)."""
+        plugin = plugin or DEFAULT_METADATA_PLUGIN
+        try:
+            return await self.rucio.metadata(account, scope, name, plugin)
+        except RucioError as err:
+            if err.exc_class != "DataIdentifierNotFound" or plugin.upper() != "POSTGRES_JSON":
+                raise rucio_to_api_error(err, f"{scope}:{name}") from None
+        # Rucio's JSON plugin does not look at the DID itself: say which of the two is missing.
+        await self.call(self.rucio.did(account, scope, name), f"{scope}:{name}")
+        raise ApiError(404, f"No metadata found for {scope}:{name}")
+
     async def rules(self, account: str, scope: str, name: str) -> list[dict]:
         rows = await self.call(self.rucio.did_rules(account, scope, name), f"{scope}:{name}")
         return [rule_view(r) for r in rows]
@@ -356,7 +391,7 @@ class DataManagement:
         }
 
     # --- staging -----------------------------------------------------------------
-    async def stage(self, user: cfg.SandboxUser, body: Any) -> dict:
+    async def stage(self, user: cfg.SandboxUser, body: Any, groups: list[str] | None = None) -> dict:
         body = body_object(body)
         errors = []
         for key in ("to_storage_area_uuid", "lifetime", "dids"):
@@ -403,18 +438,22 @@ class DataManagement:
                         f"listing the files of {row['scope']}:{row['name']}",
                     )
                 )
+        job_id = uuid.uuid4().hex
+        rule_dids = dids
+        if self.profile == "confirmed":
+            rule_dids = [await self.parent_container(user, groups or [], parent or dids[0]["scope"], job_id, found)]
         # Large rules are injected asynchronously (as Rucio's WebUI does); small ones synchronously,
         # so that Rucio's own refusals (quota, duplicate rule) come back in this answer.
         asynchronous = n_files > ASYNC_RULE_FILES
         rule_ids = await self.call(
             self.rucio.add_rule(
-                user.username, dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
+                user.username, rule_dids, area.name, lifetime, asynchronous, comment="srcstage sandbox staging request"
             ),
             f"staging to {area.name}",
         )
         created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         job = {
-            "job_id": uuid.uuid4().hex,
+            "job_id": job_id,
             "user": user.username,
             "rule_ids": rule_ids,
             "storage_area_uuid": area.id,
@@ -426,8 +465,36 @@ class DataManagement:
             "expires_at": (created + dt.timedelta(seconds=lifetime)).isoformat(),
         }
         self.jobs.add(job)
+        if self.profile == "confirmed":
+            return {"job_id": job_id}
         public = {k: v for k, v in job.items() if k != "user"}
         return {**public, "state": "SUBMITTED"}
+
+    async def parent_container(
+        self, user: cfg.SandboxUser, groups: list[str], scope: str, job_id: str, found: dict
+    ) -> dict:
+        """The parent container of a staging request, in `scope`, holding the DIDs (files in a
+        dataset inside it, as Rucio containers hold no files). Checked before anything is made."""
+        if cfg.owner_group(scope) not in groups:
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} Making the parent container in namespace '{scope}' needs membership of the "
+                f"group '{cfg.owner_group(scope)}'.",
+            )
+        name = f"staging-{job_id[:12]}"
+        files = [{"scope": s, "name": n} for (s, n), r in found.items() if str(r["did_type"]).upper() == "FILE"]
+        others = [{"scope": s, "name": n} for (s, n), r in found.items() if str(r["did_type"]).upper() != "FILE"]
+        await self.call(self.rucio.add_did(user.username, scope, name, "container"), "creating the parent container")
+        if files:
+            await self.call(
+                self.rucio.add_did(user.username, scope, f"{name}.files", "dataset"), "creating the files dataset"
+            )
+            await self.call(
+                self.rucio.attach(user.username, scope, f"{name}.files", files, ATTACH_CHUNK), "attaching files"
+            )
+            others.append({"scope": scope, "name": f"{name}.files"})
+        await self.call(self.rucio.attach(user.username, scope, name, others, ATTACH_CHUNK), "attaching members")
+        return {"scope": scope, "name": name}
 
     async def file_sizes(self, job: dict) -> dict[tuple[str, str], int]:
         """Bytes of every file under a job's DIDs (Rucio locks carry none); one call, then cached."""
@@ -476,6 +543,8 @@ class DataManagement:
                     progress["files_replicating"] += 1
         known = [s for s in STATE_PRIORITY if s in states]
         state = known[0] if known else (states[0] if states else "EXPIRED")
+        if self.profile == "confirmed":
+            return {"job_id": job_id, "state": CONFIRMED_STATES.get(state, state)}
         public = {k: v for k, v in job.items() if k != "user"}
         return {
             **public,
@@ -571,12 +640,7 @@ class LocateHandler(DmHandler):
 
 class MetadataHandler(DmHandler):
     async def get(self, namespace: str, name: str) -> None:
-        plugin = self.get_argument("plugin", "DID_COLUMN")
-        self.send(
-            await self.dm.call(
-                self.dm.rucio.metadata(self.user.username, namespace, name, plugin), f"{namespace}:{name}"
-            )
-        )
+        self.send(await self.dm.metadata(self.user.username, namespace, name, self.get_argument("plugin", "")))
 
 
 class CollectionsHandler(DmHandler):
@@ -591,7 +655,7 @@ class CollectionHandler(DmHandler):
 
 class StageHandler(DmHandler):
     async def post(self) -> None:
-        self.send(await self.dm.stage(self.user, self.json_body()), 202)
+        self.send(await self.dm.stage(self.user, self.json_body(), self.groups), 202)
 
 
 class StageStatusHandler(DmHandler):
@@ -657,3 +721,22 @@ ROUTES = [
     ("/data/rules/{namespace}/{name:path}", RulesHandler),
     ("/data/quota/{area_id}", QuotaHandler),  # adopted, optional (not in a confirmed-only profile)
 ]
+
+# What the confirmed profile serves: SRCNet's confirmed routes plus the staging request and its status.
+CONFIRMED_TEMPLATES = frozenset(
+    {
+        "/ping",
+        "/health",
+        "/data/list",
+        "/data/locate/{namespace}/{name:path}",
+        "/metadata/{namespace}/{name:path}",
+        "/data/stage",
+        "/data/stage/{job_id}",
+    }
+)
+
+
+def routes_for(profile: str) -> list:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown DM profile '{profile}' (known: {', '.join(PROFILES)})")
+    return ROUTES if profile == "full" else [r for r in ROUTES if r[0] in CONFIRMED_TEMPLATES]

@@ -32,6 +32,9 @@ ROOT_EMAIL = "root@sandboxsrc.local"
 # neighbours) on 2 cores; --preload imports the app once and forks (faster start,
 # copy-on-write memory). Measured RSS is reported by `rss_mb()`.
 WORKERS, THREADS = 2, 4
+# Rucio's JSONB metadata plugin on an external PostgreSQL (here: the sandbox's own cluster).
+METADATA_PLUGIN = "rucio.core.did_meta_plugins.postgres_meta.ExternalPostgresJSONDidMeta"
+METADATA_TABLE = "science_metadata"
 
 
 def skip_slow_optional_imports() -> None:
@@ -79,6 +82,7 @@ def write_config(config: SandboxConfig, db_url: str) -> Path:
         "[handler_null]\nclass = NullHandler\nargs = ()\n"
     )
     url = f"http://{config.host}:{config.rucio_port}"
+    db_user, db_name = db_url.split("://", 1)[1].split("@", 1)[0], db_url.rsplit("/", 1)[1]
     cfg = config_path(config.state_dir)
     # No [policy] section: Rucio 41 then uses its generic permission and schema
     # rules. Never a [core] geoip_licence_key (the server would try to download).
@@ -111,6 +115,18 @@ use_preparer = False
 # stops the submitter warning every cycle that no RSE allows multi-hop).
 multihop_rse_expression =
 
+[metadata]
+# Science metadata (observation id, telescope, frequencies, ...) in a JSONB table of the
+# sandbox's own PostgreSQL, as SRCNet's DM API serves it with `plugin=POSTGRES_JSON`.
+plugins = {METADATA_PLUGIN}
+postgres_service_host = {config.host}
+postgres_service_port = {config.postgres_port}
+postgres_db = {db_name}
+postgres_user = {db_user}
+postgres_password =
+postgres_table = {METADATA_TABLE}
+postgres_table_is_managed = False
+
 [messaging-hermes]
 send_email = False
 
@@ -130,6 +146,24 @@ password = {root_password(config.state_dir)}
 request_retries = 1
 """)
     return cfg
+
+
+def create_metadata_table(host: str, port: int, db_url: str) -> None:
+    """The plugin's table, made once before any Rucio process starts.
+
+    Rucio's plugin connects at import, in every process (server, daemons, seed); with
+    `postgres_table_is_managed = False` it only checks the table, so concurrent starts
+    never race on CREATE TABLE.
+    """
+    import psycopg
+
+    user, dbname = db_url.split("://", 1)[1].split("@", 1)[0], db_url.rsplit("/", 1)[1]
+    with psycopg.connect(host=host, port=port, dbname=dbname, user=user, connect_timeout=10) as conn:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {METADATA_TABLE} (id bigint NOT NULL GENERATED ALWAYS AS IDENTITY, "
+            "vo varchar NOT NULL, scope varchar NOT NULL, name varchar NOT NULL, "
+            "data jsonb DEFAULT '{}'::jsonb, UNIQUE (scope, name))"
+        )
 
 
 def build_database_once(config: SandboxConfig) -> bool:
@@ -241,6 +275,12 @@ def post_fork(server: object, worker: object) -> None:
     engine = getattr(session, "_ENGINE", None)
     if engine is not None:
         engine.dispose(close=False)
+    # The metadata plugin holds one psycopg connection opened in the master: open the worker's own.
+    from rucio.core import did_meta_plugins
+
+    for plugin in did_meta_plugins.METADATA_PLUGIN_MODULES:
+        if getattr(plugin, "client", None) is not None:
+            plugin.__init__()
 
 
 if __name__ == "__main__":

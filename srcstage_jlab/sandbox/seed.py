@@ -182,6 +182,68 @@ def catalogue(scale_files: int = SandboxConfig.scale_files) -> Catalogue:
     return Catalogue(datasets=(*obs, big, *scale_sets), containers=(survey, scale), loose_files=notes)
 
 
+# Pointings of the sample observations (ICRS degrees), one per observation number.
+_TARGETS = {1: ("NGC 253", 11.888, -25.288), 2: ("Fornax A", 50.674, -37.208), 3: ("47 Tuc", 6.024, -72.081)}
+
+
+def science_metadata(scale_files: int = SandboxConfig.scale_files) -> dict[str, dict]:
+    """``{"scope:name": {...}}``: the science metadata (ObsCore-like keys) the seed registers with
+    Rucio's POSTGRES_JSON plugin; pure, so tests compare against it. The demo user's notes have none."""
+    cat = catalogue(scale_files)
+    out: dict[str, dict] = {}
+    for ds in cat.datasets:
+        if ds.scope != OBSERVATIONS_NAMESPACE:
+            continue
+        if ds.name.startswith("obs-"):
+            number = int(ds.name.rsplit("-", 1)[1])
+            target, ra, dec = _TARGETS.get(number, ("Field", 0.0, 0.0))
+            base = {
+                "obs_id": f"eb-sandbox-2026{number:04d}",
+                "obs_collection": "SKA-Mid sandbox survey 2026",
+                "facility_name": "SKA",
+                "instrument_name": "SKA-Mid",
+                "target_name": target,
+                "s_ra": ra,
+                "s_dec": dec,
+                "freq_min_hz": 350.0e6,
+                "freq_max_hz": 507.5e6,
+                "t_min": f"2026-0{number}-1{number}T20:00:00Z",
+                "t_max": f"2026-0{number}-1{number}T23:30:00Z",
+                "calib_level": 2,
+            }
+            out[f"{ds.scope}:{ds.name}"] = {**base, "dataproduct_type": "visibility", "files": len(ds.files)}
+            for k, f in enumerate(ds.files, 1):
+                out[f"{f.scope}:{f.name}"] = {**base, "dataproduct_type": "visibility", "product": k}
+        else:  # the deep-field cube
+            cube = {
+                "obs_id": "eb-sandbox-20260099",
+                "facility_name": "SKA",
+                "instrument_name": "SKA-Mid",
+                "target_name": "Deep field",
+                "s_ra": 53.16,
+                "s_dec": -27.78,
+                "freq_min_hz": 950.0e6,
+                "freq_max_hz": 1420.0e6,
+                "t_min": "2026-05-01T18:00:00Z",
+                "t_max": "2026-05-02T02:00:00Z",
+                "dataproduct_type": "cube",
+                "calib_level": 3,
+            }
+            out[f"{ds.scope}:{ds.name}"] = cube
+            out[f"{ds.files[0].scope}:{ds.files[0].name}"] = cube
+    for c in cat.containers:
+        if c.scope == OBSERVATIONS_NAMESPACE:
+            out[f"{c.scope}:{c.name}"] = {
+                "obs_collection": "SKA-Mid sandbox survey 2026",
+                "facility_name": "SKA",
+                "instrument_name": "SKA-Mid",
+                "freq_min_hz": 350.0e6,
+                "freq_max_hz": 507.5e6,
+                "observations": [d.name for d in c.datasets],
+            }
+    return out
+
+
 def summary(config: SandboxConfig | None = None) -> dict[str, dict]:
     """``{"scope:name": {"type", "files", "bytes", "rses"?, "children"?}}`` for every sample DID."""
     cat = catalogue(config.scale_files if config else SandboxConfig.scale_files)
@@ -203,6 +265,17 @@ def summary(config: SandboxConfig | None = None) -> dict[str, dict]:
     for f, rse in cat.loose_files:
         out[f"{f.scope}:{f.name}"] = {"type": "file", "files": 1, "bytes": f.size, "rses": [rse]}
     return out
+
+
+def _seed_science_metadata(config: SandboxConfig) -> None:
+    """Register the science metadata through Rucio's POSTGRES_JSON plugin (it commits itself)."""
+    from rucio.common.types import InternalScope
+    from rucio.core import did_meta_plugins
+
+    plugin = next(p for p in did_meta_plugins.METADATA_PLUGIN_MODULES if p.is_named("POSTGRES_JSON"))
+    for did, meta in science_metadata(config.scale_files).items():
+        scope, name = did.split(":", 1)
+        plugin.set_metadata_bulk(InternalScope(scope), name, meta)
 
 
 # --- Writing it into Rucio -------------------------------------------------------
@@ -351,6 +424,7 @@ def seed(config: SandboxConfig) -> bool:
     finally:
         scoped.remove()
         engine.dialect.use_insertmanyvalues = True
+    _seed_science_metadata(config)
     marker.write_text("ok\n")
     log.info("seeded in %.1f s (accounts, scopes, RSEs, quotas %.1f s)", time.monotonic() - t0, t_meta)
     return True

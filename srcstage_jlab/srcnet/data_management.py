@@ -3,6 +3,11 @@
 Routes marked "adopted" are ours where nothing public says what the real API
 serves; a deployment whose routes differ overrides them with
 `c.SrcStage.dm_routes = {"stage": "POST /v2/stage", ...}` without a code change.
+
+Every adopted route is an optional capability. A 404 whose `detail` is FastAPI's bare
+"Not Found" (the route does not exist; a 404 about a DID names the DID) or a 405 means the
+DM does not serve it; so does an operator setting the route to "". That is remembered for
+the server's life: later calls of that operation raise NotServed without a request.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import InvalidInput, SrcStageError
+from ..errors import InvalidInput, NotServed, SrcStageError
 from ..staging.dids import Did
 from .http import AuthorizedService
 
@@ -33,13 +38,31 @@ DEFAULT_ROUTES: dict[str, str] = {
 }
 
 
+# Operations the extension needs whatever the DM serves (the confirmed contract); the others
+# are optional capabilities with a fallback.
+REQUIRED = frozenset({"namespaces", "locate", "metadata", "stage", "stage_status"})
+OPTIONAL = tuple(op for op in DEFAULT_ROUTES if op not in REQUIRED)
+WHAT = {
+    "list_dids": "searching a namespace",
+    "create_collection": "creating a collection DID",
+    "read_collection": "reading a collection DID",
+    "rules": "listing the rules of a DID",
+    "stage": "the staging request",
+    "stage_status": "the staging status",
+}
+
+
 def check_routes(routes: dict[str, str]) -> dict[str, str]:
-    """The route table with overrides applied; a malformed override fails at start-up, not mid-job."""
+    """The route table with overrides applied; a malformed override fails at start-up, not mid-job.
+
+    An optional operation set to "" is not served by this deployment."""
     merged = {**DEFAULT_ROUTES, **routes}
     for op, spec in merged.items():
         method, _, path = spec.partition(" ")
         if op not in DEFAULT_ROUTES:
             raise ValueError(f"dm_routes: unknown operation '{op}' (known: {', '.join(DEFAULT_ROUTES)})")
+        if spec == "" and op not in REQUIRED:
+            continue
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE") or not path.startswith("/"):
             raise ValueError(f"dm_routes['{op}'] must look like 'POST /data/stage', not '{spec}'")
     return merged
@@ -49,21 +72,82 @@ def check_routes(routes: dict[str, str]) -> dict[str, str]:
 BULK_OPERATIONS = frozenset({"list_dids", "locate", "create_collection", "read_collection", "stage"})
 
 
+def route_missing(err: SrcStageError) -> bool:
+    """True when an error answer says the route itself does not exist (not that a DID is missing)."""
+    status = getattr(err, "srcnet_status", None)
+    if status == 405:
+        return True
+    return status == 404 and isinstance(err.detail, str) and err.detail.strip().lower() == "not found"
+
+
 class DataManagement:
     def __init__(self, service: AuthorizedService, routes: dict[str, str], *, bulk_timeout: float):
         self.service = service
         self.routes = check_routes(routes)
         self.bulk_timeout = bulk_timeout
+        # operation -> why it is not served; learnt once, kept for the server's life
+        self.not_served: dict[str, str] = {
+            op: "set to '' in c.SrcStage.dm_routes" for op, spec in self.routes.items() if not spec
+        }
+        self.served: set[str] = set()
+
+    def capabilities(self) -> dict:
+        """What is known about each optional operation: served true/false, or null (not tried yet)."""
+        out = {}
+        for op in OPTIONAL:
+            served = False if op in self.not_served else (True if op in self.served else None)
+            out[op] = {"served": served, "route": self.routes[op] or None, "why": self.not_served.get(op)}
+        return out
+
+    def serves(self, op: str) -> bool:
+        """False once this DM is known not to serve `op` (unknown counts as served: try it)."""
+        return op not in self.not_served
+
+    def _not_served_error(self, op: str) -> NotServed:
+        return NotServed(
+            f"This SRCNet Data Management API does not serve {WHAT.get(op, op)} "
+            f"({self.routes[op] or 'no route'}: {self.not_served[op]}).",
+            service="data-management",
+            extra={"operation": op},
+        )
 
     async def _call(
         self, op: str, *, params: dict | None = None, json: Any = None, idempotent: bool | None = None, **path_args: str
     ) -> Any:
+        if op in self.not_served:
+            raise self._not_served_error(op)
         method, _, template = self.routes[op].partition(" ")
         path = template.format(**{k: quote(str(v), safe="") for k, v in path_args.items()})
         timeout = self.bulk_timeout if op in BULK_OPERATIONS else None
-        return await self.service.request(
-            method, path, params=params, json=json, idempotent=idempotent, timeout=timeout
-        )
+        try:
+            answer = await self.service.request(
+                method, path, params=params, json=json, idempotent=idempotent, timeout=timeout
+            )
+        except SrcStageError as err:
+            if not route_missing(err):
+                raise
+            self.not_served[op] = f"answered HTTP {err.srcnet_status} {err.detail!r}"
+            raise self._not_served_error(op) from None
+        self.served.add(op)
+        return answer
+
+    async def probe(self, op: str) -> bool:
+        """Whether `op` is served, learnt once without side effects: an empty body, which a
+        served route refuses as invalid (422) and a missing route answers 404/405."""
+        if op in self.not_served or op in self.served:
+            return op not in self.not_served
+        method, _, template = self.routes[op].partition(" ")
+        if "{" in template or method == "GET":
+            return True  # learnt by the first real call instead
+        try:
+            await self._call(op, json={}, idempotent=False)
+        except NotServed:
+            return False
+        except SrcStageError as err:
+            if getattr(err, "srcnet_status", 500) >= 500:
+                return True  # unknown yet; the real call will tell
+        self.served.add(op)
+        return True
 
     async def namespaces(self) -> list[str]:
         answer = await self._call("namespaces")
@@ -80,8 +164,10 @@ class DataManagement:
         answer = await self._call("locate", namespace=did.namespace, name=did.name)
         return answer if isinstance(answer, list) else []
 
-    async def metadata(self, did: Did) -> dict:
-        answer = await self._call("metadata", namespace=did.namespace, name=did.name)
+    async def metadata(self, did: Did, plugin: str = "DID_COLUMN") -> dict:
+        """Rucio's fields of the DID (type, bytes, adler32) by default; plugin POSTGRES_JSON for science
+        metadata. Named explicitly: the DM API's own default is POSTGRES_JSON."""
+        answer = await self._call("metadata", namespace=did.namespace, name=did.name, params={"plugin": plugin})
         return answer if isinstance(answer, dict) else {}
 
     async def create_collection(self, did: Did, did_type: str, members: list[Did]) -> dict:
@@ -123,8 +209,34 @@ class DataManagement:
         None where the DM does not serve the route (404/405)."""
         try:
             answer = await self._call("quota", storage_area_uuid=storage_area_uuid)
+        except NotServed:
+            return None
         except SrcStageError as err:
             if getattr(err, "srcnet_status", None) in (404, 405):
                 return None
             raise
         return answer if isinstance(answer, dict) else None
+
+
+def parent_did_in(answer: Any, namespace: str, members: set[str]) -> str | None:
+    """The parent container DID a staging answer reports, under whatever field it comes:
+    a 'namespace:name' string, or an object with namespace (or scope) and name, in the
+    parent namespace and not one of the members. None when the answer names none."""
+    if not isinstance(answer, dict):
+        return None
+    candidates: list[Any] = []
+    for key, value in answer.items():
+        if key in ("job_id", "state", "dids"):
+            continue
+        candidates.append(value)
+        if isinstance(value, dict):
+            candidates.extend(value.values())
+    for value in candidates:
+        if isinstance(value, dict):
+            ns, name = value.get("namespace") or value.get("scope"), value.get("name")
+            text = f"{ns}:{name}" if isinstance(ns, str) and isinstance(name, str) else None
+        else:
+            text = value if isinstance(value, str) else None
+        if text and text.startswith(f"{namespace}:") and len(text) > len(namespace) + 1 and text not in members:
+            return text
+    return None

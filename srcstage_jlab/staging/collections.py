@@ -59,6 +59,10 @@ class Collection:
     submitted_did: str | None = None
     submitted_at: str | None = None
     submitted_members: list[str] | None = None  # the DIDs the submitted DID holds
+    # "collection" (we made the DID) or "staging request" (the DM made the parent container
+    # from the confirmed staging request; `submitted_did` is None when it did not name it)
+    submitted_via: str | None = None
+    submitted_description: str | None = None
     files: int | None = None  # from the DM API once submitted
     bytes: int | None = None
 
@@ -68,13 +72,26 @@ class Collection:
 
     @property
     def is_submitted_current(self) -> bool:
-        return bool(self.submitted_did) and self.submitted_members == sorted(map(str, self.dids))
+        return bool(self.submitted_did or self.submitted_description) and self.submitted_members == sorted(
+            map(str, self.dids)
+        )
+
+    @property
+    def collection_did(self) -> str | None:
+        """The collection DID we made and may read back (not a DM-made parent)."""
+        return self.submitted_did if self.submitted_via in (None, "collection") else None
 
     def to_json(self) -> dict:
         known = [e.bytes for e in self.entries]
         submitted = None
-        if self.submitted_did:
-            submitted = {"did": self.submitted_did, "at": self.submitted_at, "stale": not self.is_submitted_current}
+        if self.submitted_did or self.submitted_description:
+            submitted = {
+                "did": self.submitted_did,
+                "at": self.submitted_at,
+                "stale": not self.is_submitted_current,
+                "via": self.submitted_via or "collection",
+                "description": self.submitted_description,
+            }
         current = self.is_submitted_current
         return {
             "id": self.id,
@@ -184,8 +201,18 @@ class CollectionStore:
             raise InvalidInput("A collection export needs a list of DIDs.")
         return await self.create(name, dids)
 
-    async def record_submission(self, collection: Collection, did: Did, files: int | None, size: int | None) -> None:
-        collection.submitted_did = str(did)
+    async def record_submission(
+        self,
+        collection: Collection,
+        did: Did | str | None,
+        files: int | None,
+        size: int | None,
+        *,
+        via: str = "collection",
+        description: str | None = None,
+    ) -> None:
+        collection.submitted_did = str(did) if did else None
+        collection.submitted_via, collection.submitted_description = via, description
         collection.submitted_at = now_iso()
         collection.submitted_members = sorted(map(str, collection.dids))
         collection.files, collection.bytes = files, size

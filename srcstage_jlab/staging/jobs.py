@@ -17,39 +17,47 @@ from ..errors import NotFound, NotSignedIn, SrcStageError
 from .collections import now_iso
 from .store import JsonFile
 
-# Our reading of the DM API's job states. The set of real states is not public:
-# a state in none of these sets is shown verbatim with phase "unknown" and is
-# never taken for success.
-COMPLETED_STATES = frozenset({"COMPLETED", "OK", "DONE", "FINISHED", "SUCCEEDED", "SUCCESS"})
-FAILED_STATES = frozenset({"FAILED", "ERROR", "EXPIRED", "CANCELLED", "CANCELED", "REJECTED"})
-ACTIVE_STATES = frozenset(
-    {
-        "SUBMITTED",
-        "QUEUED",
-        "PENDING",
-        "STAGING",
-        "REPLICATING",
-        "STARTED",
-        "RUNNING",
-        "INJECT",
-        "IN_PROGRESS",
-        "WAITING_APPROVAL",
-        "STUCK",
-        "SUSPENDED",
-    }
-)
+# The one table of the DM API's job state words we know, word -> phase. The set of real
+# states is not public: a deployment adds its words with `c.SrcStage.state_words`. A word
+# in none of them is shown verbatim with phase "unknown" and is never taken for success;
+# such a job completes only when every file has a replica at the destination.
+STATE_WORDS: dict[str, str] = {
+    **dict.fromkeys(("COMPLETED", "OK", "DONE", "FINISHED", "SUCCEEDED", "SUCCESS"), "completed"),
+    **dict.fromkeys(("FAILED", "ERROR", "EXPIRED", "CANCELLED", "CANCELED", "REJECTED"), "failed"),
+    **dict.fromkeys(
+        (
+            "SUBMITTED",
+            "QUEUED",
+            "PENDING",
+            "STAGING",
+            "REPLICATING",
+            "STARTED",
+            "RUNNING",
+            "INJECT",
+            "IN_PROGRESS",
+            "WAITING_APPROVAL",
+            "STUCK",
+            "SUSPENDED",
+        ),
+        "active",
+    ),
+}
+PHASES = ("completed", "failed", "active")
 TERMINAL_PHASES = frozenset({"completed", "failed"})
 
 
-def phase_of(state: str | None) -> str:
-    key = (state or "").strip().upper()
-    if key in COMPLETED_STATES:
-        return "completed"
-    if key in FAILED_STATES:
-        return "failed"
-    if key in ACTIVE_STATES:
-        return "active"
-    return "unknown"
+def state_table(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """STATE_WORDS with a deployment's words added (a bad phase fails at start-up)."""
+    table = dict(STATE_WORDS)
+    for word, phase in (extra or {}).items():
+        if phase not in PHASES:
+            raise ValueError(f"state_words['{word}'] must be one of {', '.join(PHASES)}, not '{phase}'")
+        table[str(word).strip().upper()] = phase
+    return table
+
+
+def phase_of(state: str | None, table: dict[str, str] | None = None) -> str:
+    return (table or STATE_WORDS).get((state or "").strip().upper(), "unknown")
 
 
 def progress_of(answer: dict) -> dict | None:
@@ -80,6 +88,13 @@ class Job:
     lifetime_s: int
     collection_id: str | None = None
     collection_name: str | None = None
+    # Staged without a collection DID of ours (the confirmed request): the member DIDs and the
+    # namespace the DM made the parent container in; `did` is then the parent DID the DM
+    # reported, or a description of the collection.
+    members: list[str] | None = None
+    parent_namespace: str | None = None
+    parent_did: str | None = None
+    progress_from: str | None = None  # "status" or "locate"
     state: str = "SUBMITTED"
     phase: str = "active"
     progress: dict | None = None
@@ -88,34 +103,52 @@ class Job:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
 
-    def to_json(self) -> dict:
+    def to_store(self) -> dict:
         return asdict(self)
 
-    def apply(self, answer: dict) -> bool:
-        """Take a DM status answer; True if anything a user sees changed."""
-        before = (self.state, self.progress, self.expires_at, self.error)
+    def to_json(self) -> dict:
+        data = {k: v for k, v in vars(self).items() if k != "members"}  # members can be 10,000s
+        data["members_count"] = len(self.members) if self.members is not None else None
+        return data
+
+    def apply(self, answer: dict, table: dict[str, str] | None = None) -> bool:
+        """Take a DM status answer (with `all_at_destination` when locate was asked);
+        True if anything a user sees changed."""
+        before = (self.state, self.phase, self.progress, self.expires_at, self.error)
         state = answer.get("state")
         self.state = state if isinstance(state, str) and state else "(no state given)"
-        self.phase = phase_of(self.state)
+        self.phase = phase_of(self.state, table)
+        if self.phase != "failed" and answer.get("all_at_destination"):
+            self.phase = "completed"  # the data says so, whatever the state word
         self.progress = progress_of(answer) or self.progress
+        if answer.get("progress_from"):
+            self.progress_from = answer["progress_from"]
         if isinstance(answer.get("expires_at"), str):
             self.expires_at = answer["expires_at"]
         self.error = None
-        changed = before != (self.state, self.progress, self.expires_at, self.error)
+        changed = before != (self.state, self.phase, self.progress, self.expires_at, self.error)
         if changed:
             self.updated_at = now_iso()
         return changed
 
 
-StatusFetcher = Callable[[str], Awaitable[dict]]
+StatusFetcher = Callable[[Job], Awaitable[dict]]
 
 
 class JobTracker:
     def __init__(
-        self, path: Path, fetch_status: StatusFetcher, *, interval: float, max_interval: float, log: logging.Logger
+        self,
+        path: Path,
+        fetch_status: StatusFetcher,
+        *,
+        interval: float,
+        max_interval: float,
+        log: logging.Logger,
+        states: dict[str, str] | None = None,
     ):
         self._file = JsonFile(path)
         self._fetch = fetch_status
+        self.states = states or STATE_WORDS
         self.interval, self.max_interval = interval, max_interval
         self.log = log
         self._jobs: dict[str, Job] = {j["id"]: Job(**j) for j in self._file.load({"jobs": []}).get("jobs", [])}
@@ -145,7 +178,7 @@ class JobTracker:
             raise NotFound(f"No staging job '{job_id}' is tracked by this server.") from None
 
     async def add(self, job: Job, first_answer: dict) -> Job:
-        job.apply(first_answer)
+        job.apply(first_answer, self.states)
         self._jobs[job.id] = job
         await self._save()
         if job.phase not in TERMINAL_PHASES:
@@ -161,7 +194,7 @@ class JobTracker:
         await self._save()
 
     async def _save(self) -> None:
-        await self._file.write({"jobs": [j.to_json() for j in self._jobs.values()]})
+        await self._file.write({"jobs": [j.to_store() for j in self._jobs.values()]})
 
     def _spawn(self, job_id: str) -> None:
         if job_id not in self._pollers:
@@ -178,7 +211,7 @@ class JobTracker:
                 return
             try:
                 self.status_calls += 1
-                changed = job.apply(await self._fetch(job_id))
+                changed = job.apply(await self._fetch(job), self.states)
                 delay = self.interval if changed else min(delay * 1.5, self.max_interval)
             except NotFound as err:
                 job.state, job.phase, job.error = "NOT_FOUND", "failed", err.to_json()

@@ -227,3 +227,23 @@ async def test_ten_thousand_rows_scroll(chromium, signed_in_server, shots):
     assert in_dom == geometry["rendered"] and in_dom < 60, (in_dom, geometry)
     assert search_s < 60, search_s
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+async def test_where_shows_science_details(chromium, signed_in_server, shots):
+    """'where?' on a result also shows its science metadata, fetched through /srcstage/metadata."""
+    did = f"{cfg.OBSERVATIONS_NAMESPACE}:obs-2026-0002.vis-01.csv"
+    expected = seed.science_metadata()[did]
+    errors: list[str] = []
+    async with w.open_page(chromium.cdp_url, errors=errors) as page:
+        await w.open_lab(page, signed_in_server)
+        await w.open_panel(page)
+        await w.wait_signed_in(page)
+        await w.search(page, cfg.OBSERVATIONS_NAMESPACE, "obs-2026-0002*", "file")
+        await w.result_row(page, did).locator(w.tid("srcstage-locate")).click()
+        details = page.locator(w.tid("srcstage-details"))
+        await expect(details).to_contain_text(expected["obs_id"])
+        await expect(details).to_contain_text(expected["target_name"])
+        await details.scroll_into_view_if_needed()
+        await w.settle(page)
+        await shots(page, "science-details", themes=w.MAIN_VIEW)
+    assert not errors, f"uncaught errors in the page: {errors}"

@@ -86,7 +86,7 @@ def test_acceptance_walk(sandbox):
     for url in here["replicas"]:
         path = Path(urlparse(url).path)
         assert str(path).startswith(area_dir), url
-        meta = dm.get(f"/metadata/{cfg.OBSERVATIONS_NAMESPACE}/{path.name}").json()
+        meta = dm.get(f"/metadata/{cfg.OBSERVATIONS_NAMESPACE}/{path.name}", params={"plugin": "DID_COLUMN"}).json()
         data = path.read_bytes()
         assert len(data) == meta["bytes"]
         assert f"{zlib.adler32(data) & 0xFFFFFFFF:08x}" == meta["adler32"]

@@ -187,8 +187,8 @@ def test_tracking_resumes_after_a_restart_and_finished_jobs_are_left_alone(tmp_p
 
     asked: list[str] = []
 
-    async def fetch(job_id):
-        asked.append(job_id)
+    async def fetch(job):
+        asked.append(job.id)
         return {"state": "COMPLETED"}
 
     second = tracker_for(tmp_path, fetch)

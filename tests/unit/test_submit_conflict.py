@@ -39,6 +39,8 @@ class DataManagementAPI:
             return answer(200, {"type": "file", "bytes": 10})
         if request.method == "POST" and path == "/data/collections":
             body = json.loads(request.content)
+            if not body:  # the extension's one-time probe of the route: served routes refuse it as invalid
+                return answer(422, {"detail": [{"loc": ["body", "namespace"], "msg": "Field required"}]})
             did = f"{body['namespace']}:{body['name']}"
             if did in self.existing:
                 return answer(409, {"detail": f"Data identifier {did} already exists"})

@@ -1,0 +1,185 @@
+"""The whole user flow against a DM API that serves only the public contract (issue #10).
+
+`confirmed_sandbox` (one per session) runs `--dm-profile confirmed`: no collection, listing or
+rules routes, a staging request answering only `job_id`, a status answering only `job_id` and
+`state` in words the extension does not know. Collections of files and datasets from two
+namespaces are staged from REST (`jp_fetch`) and from Python; the jobs complete from what
+`locate` says is at the destination, and their files are read from the mount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+import srcstage_jlab as srcstage
+from srcstage_jlab.sandbox.data_management import CONFIRMED_STATES
+from srcstage_jlab.sandbox.seed import catalogue
+from srcstage_jlab.staging.jobs import STATE_WORDS
+from tests.sandbox.helpers import Control, RucioRoot
+from tests.sandbox_plugin import CONFIRMED_SCALE_FILES
+from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
+
+UNSERVED = ("POST /data/collections", "GET /data/list/{namespace}", "GET /data/collections/{namespace}/{name}")
+
+
+def files_of(dataset: str) -> dict[str, int]:
+    ds = next(d for d in catalogue(CONFIRMED_SCALE_FILES).datasets if f"{d.scope}:{d.name}" == dataset)
+    return {f"{f.scope}:{f.name}": f.size for f in ds.files}
+
+
+def not_found_requests(sb) -> int:
+    """DM requests the confirmed sandbox answered with its 'Not Found' route (no template)."""
+    counts = Control(sb.control_url).stats()["requests"].get("data-management", {})
+    return sum(n for key, n in counts.items() if key.split(" ", 1)[1] == "")
+
+
+@pytest.fixture
+def jp_server_config(confirmed_sandbox, tmp_path, srcstage_state_dir):
+    token_file = demo_token_file(confirmed_sandbox, tmp_path)
+    return {
+        "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True}, "allow_unauthenticated_access": False},
+        "SrcStage": srcstage_config(confirmed_sandbox, srcstage_state_dir, token_file),
+    }
+
+
+async def wait_done(api, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, job = await api("GET", f"jobs/{job_id}")
+        assert status == 200, job
+        if job["phase"] in ("completed", "failed"):
+            return job
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def test_the_profile_speaks_words_the_extension_does_not_know():
+    assert not set(CONFIRMED_STATES.values()) & set(STATE_WORDS)
+
+
+async def test_rest_flow_without_collection_routes(api, confirmed_sandbox):
+    sb = confirmed_sandbox
+    status, config = await api("GET", "config")
+    assert config["capabilities"]["dm_routes"]["create_collection"]["served"] is None  # not tried yet
+
+    status, found = await api("GET", "dids", namespace="ska-mid", name="*")
+    assert status == 501 and found["code"] == "not_served"
+    assert "full name (namespace:name)" in found["message"] and "Traceback" not in str(found)
+
+    cold = list(files_of("ska-mid:obs-2026-0001"))[:2]  # files on tape, namespace ska-mid
+    dataset = "ska-low:scale-test-001"  # a dataset of another namespace
+    status, collection = await api(
+        "POST", "collections", {"name": f"confirmed {time.time_ns()}", "dids": cold + [dataset]}
+    )
+    assert status == 201
+
+    # The stage verb's dry run (the sidebar's summary): the pre-check, nothing made, no job.
+    status, check = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d", "dry_run": True})
+    assert status == 200 and check["ok"] and check["lifetime_s"] == 86400, check
+    status, jobs = await api("GET", "jobs")
+    assert jobs["jobs"] == []
+
+    rucio = RucioRoot(sb.rucio_url, sb.rucio_root)
+    before = set(rucio.did_names("user.demo"))
+    status, job = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202, job
+    assert job["members_count"] == 3 and job["parent_did"] is None
+    assert job["did"] == "collection of 3 DIDs in user.demo"
+    assert job["state"] not in STATE_WORDS or job["state"] == "SUBMITTED"
+
+    # The DM made ONE parent container in the user's namespace (and its files dataset).
+    made = set(rucio.did_names("user.demo")) - before
+    assert len([n for n in made if not n.endswith(".files")]) == 1, made
+    rucio.close()
+
+    status, config = await api("GET", "config")
+    caps = config["capabilities"]
+    assert caps["dm_routes"]["create_collection"]["served"] is False and caps["stage_via"] == "staging request"
+    assert caps["submit_only"]["available"] is False and "Stage instead" in caps["submit_only"]["why"]
+    status, answer = await api("POST", f"collections/{collection['id']}/submit")
+    assert status == 501 and answer["code"] == "not_served" and "does not serve" in answer["message"]
+
+    job = await wait_done(api, job["id"])
+    assert job["phase"] == "completed", job
+    assert job["state"] in CONFIRMED_STATES.values()  # shown verbatim
+    assert job["progress_from"] == "locate"
+    total = len(cold) + len(files_of(dataset))
+    assert job["progress"]["files_done"] == job["progress"]["files_total"] == total
+
+    status, collection = await api("GET", f"collections/{collection['id']}")
+    assert collection["submitted"]["via"] == "staging request"
+    assert "collection of 3 DIDs in user.demo" in collection["submitted"]["description"]
+
+    status, paths = await api("GET", f"jobs/{job['id']}/paths")
+    assert status == 200 and paths["missing"] == 0 and len(paths["paths"]) == total, paths
+    sizes = {**{d: s for d, s in files_of("ska-mid:obs-2026-0001").items() if d in cold}, **files_of(dataset)}
+    for p in paths["paths"]:
+        assert p["exists"] and os.path.getsize(p["path"]) == sizes[p["did"]]
+    status, one = await api("GET", "paths", did=cold[0])
+    assert status == 200 and one["paths"][0]["path"].startswith(sb.local_area["directory"])
+
+    # Staging again is the same job; no request goes to a route already known not served.
+    unserved_before = not_found_requests(sb)
+    status, again = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202 and again["id"] == job["id"]
+    status, other = await api("POST", "collections", {"name": f"second {time.time_ns()}", "dids": cold[:1]})
+    status, second = await api("POST", f"collections/{other['id']}/stage", {"lifetime": "1d"})
+    assert status == 202 and second["id"] != job["id"]
+    assert not_found_requests(sb) == unserved_before
+
+
+async def test_refused_confirmed_stage_changes_nothing(api, confirmed_sandbox):
+    rucio = RucioRoot(confirmed_sandbox.rucio_url, confirmed_sandbox.rucio_root)
+    before = rucio.snapshot()
+    status, collection = await api(
+        "POST", "collections", {"name": f"refused {time.time_ns()}", "dids": ["ska-mid:no-such-file"]}
+    )
+    status, answer = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 404 and "ska-mid:no-such-file" in str(answer["detail"]), answer
+    status, answer = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "400d"})
+    assert status == 409 and answer["code"] == "precheck_failed"
+    status, jobs = await api("GET", "jobs")
+    assert jobs["jobs"] == []
+    status, unchanged = await api("GET", f"collections/{collection['id']}")
+    assert unchanged["submitted"] is None
+    assert rucio.snapshot() == before
+    rucio.close()
+
+
+@pytest.fixture(scope="module")
+def confirmed_server(confirmed_sandbox, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("jupyter-confirmed")
+    token_file = demo_token_file(confirmed_sandbox, workdir)
+    server = JupyterProcess(workdir, srcstage_config(confirmed_sandbox, workdir / "srcstage-state", token_file))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
+    client = srcstage.connect(confirmed_server.url, confirmed_server.token)
+    try:
+        files = list(files_of("ska-mid:obs-2026-0001"))[2:4]
+        dataset = "ska-low:scale-test-001"  # the only one at this scale
+        c = srcstage.collection(f"py confirmed {time.time_ns()}")
+        c.add(*files, dataset)
+        with pytest.raises(srcstage.SrcStageError) as refused:
+            c.submit()
+        # The first try learnt it; the answer says why and what to do.
+        assert "does not serve" in str(refused.value)
+        job = c.stage(lifetime="1d")
+        assert job.did == "collection of 3 DIDs in user.demo"
+        job.wait(timeout=120, progress=False)
+        assert job.phase == "completed", job
+        paths = job.paths()
+        assert len(paths) == 2 + len(files_of(dataset))
+        assert sorted(c.paths()) == sorted(paths)  # the collection knows its files through its job
+        for path in paths:
+            with open(path, "rb") as fh:
+                assert fh.read(1)
+    finally:
+        client.close()
