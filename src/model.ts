@@ -22,6 +22,7 @@ import type {
   ISession,
   ISubmitResult
 } from './tokens';
+import { namespaceProblem, patternProblem } from './text';
 import { UNIT_SECONDS } from './units';
 import { clickSelect, ISelection, ISelectModifiers } from './virtual';
 
@@ -277,6 +278,21 @@ export class SrcStageModel implements IDisposable {
 
   private _afterSessionChange(before: string | undefined): void {
     const after = this._session?.state;
+    if (before === 'signed_in' && after !== 'signed_in') {
+      // What the previous identity found is not for whoever signs in next.
+      this._search = {
+        ...this._search,
+        items: [],
+        searched: false,
+        truncated: false,
+        error: null
+      };
+      this._selection = { selected: new Set(), anchor: null };
+      this._locatedDid = null;
+      this._emit('search');
+      this._emit('selection');
+      this._emit('locations');
+    }
     if (after === 'pending' && before !== 'pending') {
       // Watch the sign-in closely.
       void this._refreshPoll();
@@ -377,13 +393,13 @@ export class SrcStageModel implements IDisposable {
   async runSearch(): Promise<boolean> {
     const seq = ++this._searchSeq;
     const { namespace, pattern, type } = this._search;
-    if (!namespace) {
+    const refusal = !namespace
+      ? 'Choose a namespace to search in.'
+      : (namespaceProblem(namespace.trim()) ?? patternProblem(pattern.trim()));
+    if (refusal) {
       this._search = {
         ...this._search,
-        error: new SrcStageError({
-          message: 'Choose a namespace to search in.',
-          code: 'invalid_input'
-        }),
+        error: new SrcStageError({ message: refusal, code: 'invalid_input' }),
         searched: true,
         items: []
       };
@@ -394,7 +410,7 @@ export class SrcStageModel implements IDisposable {
     this._emit('search');
     try {
       const answer = await this.api.searchDids({
-        namespace,
+        namespace: namespace.trim(),
         name: pattern.trim() || '*',
         type
       });
@@ -536,6 +552,8 @@ export class SrcStageModel implements IDisposable {
 
   setActiveCollection(id: string | null): void {
     this._activeId = id;
+    this._locatedDid = null; // the "where?" box was about the other collection's data
+    this._emit('locations');
     this._emit('collections');
   }
 

@@ -82,3 +82,91 @@ export function breakParts(text: string, separators = '/'): string[] {
   parts.push(text.slice(start));
   return parts;
 }
+
+const NAME_SEPARATORS = ':/.-_';
+
+/** The namespace every DID of the list shares (`ska-mid`), or undefined. */
+export function sharedNamespace(dids: string[]): string | undefined {
+  if (!dids.length) {
+    return undefined;
+  }
+  const first = dids[0].split(':')[0];
+  return dids.every(d => d.includes(':') && d.split(':')[0] === first)
+    ? first
+    : undefined;
+}
+
+/**
+ * Where the names of a list start to differ, moved back to the start of that
+ * word (`obs-2026-0001.vis-01.csv` and `obs-2026-0002.vis-01.csv` differ from
+ * `0001`/`0002`, index 9); 0 for fewer than two names.
+ */
+export function differingFrom(names: string[]): number {
+  if (names.length < 2) {
+    return 0;
+  }
+  let common = names[0].length;
+  for (const name of names) {
+    let i = 0;
+    while (i < common && i < name.length && name[i] === names[0][i]) {
+      i++;
+    }
+    common = i;
+  }
+  while (common > 0 && !NAME_SEPARATORS.includes(names[0][common - 1])) {
+    common--;
+  }
+  return common;
+}
+
+/**
+ * Like `middleCut`, but what differs between the names of a list (from
+ * `keepFrom` on) is kept first: the shared start is cut before anything else
+ * (`obs…0001.vis-01.csv`, or `…0001.vis-01.csv`).
+ */
+export function distinctCut(
+  text: string,
+  keepFrom: number,
+  fits: (candidate: string) => boolean,
+  tailShare?: number
+): IMiddleCut {
+  if (keepFrom <= 0 || keepFrom >= text.length || fits(text)) {
+    return middleCut(text, fits, tailShare);
+  }
+  const rest = text.slice(keepFrom);
+  for (let h = keepFrom - 1; h >= 0; h--) {
+    const head = text.slice(0, h);
+    if (fits(head + ELLIPSIS + rest)) {
+      return { head, tail: rest, cut: true };
+    }
+  }
+  // The differing word opens `rest`: keep mostly its start.
+  const inner = middleCut(rest, s => fits(ELLIPSIS + s), 0.25);
+  return inner.cut
+    ? { head: ELLIPSIS + inner.head, tail: inner.tail, cut: true }
+    : { head: '', tail: rest, cut: true };
+}
+
+// The DID grammar the DM (Rucio) applies; the server's answer still has the last word.
+const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9.\-_]*$/;
+const PATTERN_RE = /^[/A-Za-z0-9.\-_*]+$/;
+export const MAX_NAMESPACE_LENGTH = 25;
+
+/** Why `namespace` cannot be an SRCNet namespace, or null. */
+export function namespaceProblem(namespace: string): string | null {
+  if (namespace.length > MAX_NAMESPACE_LENGTH) {
+    return `“${namespace}” is not a namespace: a namespace has at most ${MAX_NAMESPACE_LENGTH} characters.`;
+  }
+  if (!NAMESPACE_RE.test(namespace)) {
+    return `“${namespace}” is not a namespace: a namespace is letters, digits, “.”, “-” and “_”, starting with a letter or digit (no spaces).`;
+  }
+  return null;
+}
+
+/** Why `pattern` cannot match any DID name, or null. */
+export function patternProblem(pattern: string): string | null {
+  if (pattern && !PATTERN_RE.test(pattern)) {
+    return `“${pattern}” cannot match a DID name: names are letters, digits, “/”, “.”, “-” and “_” (no spaces); “*” matches anything.`;
+  }
+  return null;
+}

@@ -190,6 +190,31 @@ export interface IPrecheck {
   files?: number | null;
   bytes?: number | null;
   already_at_destination?: { files: number; bytes?: number | null } | null;
+  /** Where the data is now: one row per storage area holding some of it. */
+  where?: IWhere[] | null;
+  /** Files whose only copies are on tape (a recall comes first). */
+  files_on_tape?: number | null;
+  /** Why where/already could not be counted, when so. */
+  unknown_reason?: string | null;
+  quota?: IQuota | null;
+}
+
+export interface IWhere {
+  rse: string;
+  files: number;
+  bytes?: number | null;
+  tape: boolean;
+  is_destination: boolean;
+}
+
+/** The user's quota at the destination; `served` false = the DM does not tell it. */
+export interface IQuota {
+  served: boolean;
+  limit?: number;
+  used?: number;
+  left?: number;
+  needed?: number | null;
+  fits?: boolean | null;
 }
 
 export interface IProgress {

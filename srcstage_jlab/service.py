@@ -38,17 +38,13 @@ from .staging.collections import Collection, CollectionStore
 from .staging.dids import Did, did_safe_name, parse_did
 from .staging.jobs import TERMINAL_PHASES, Job, JobTracker, phase_of, progress_of, state_table
 from .staging.paths import deterministic_suffix, find_tail, local_path
+from .staging.summary import StageSummary, over_quota_problem, quota_verdict
 
 LOOKUP_CONCURRENCY = 16
 # Above this many DIDs of unknown type in one namespace, one listing of the
 # namespace is cheaper than one metadata call per DID.
 LIST_NAMESPACE_ABOVE = 20
 LIST_LIMIT = 100_000
-# Before a collection is submitted, the pre-check locates its files one by one up to this many.
-LOCATE_BEFORE_SUBMIT = 200
-# After, it counts the files already at the destination (one locate of the whole collection,
-# which lists every replica) up to this many files; beyond, the summary says "not counted".
-COUNT_AT_DESTINATION_UP_TO = 2000
 COLLECTION_TYPES = ("dataset", "container")
 # Progress from locate (when the status answer carries no counts): per poll at most this many
 # locate calls, and no more once a batch's worth of DIDs is known not to be there yet.
@@ -129,6 +125,7 @@ class StagingService:
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
         if self.default_lifetime_s > self.max_lifetime_s:
             raise ValueError("SrcStage.default_lifetime is longer than SrcStage.max_lifetime")
+        self.summary = StageSummary(self.dm)
         self._destination: tuple[float, Destination] | None = None
         self._destination_lock = asyncio.Lock()
 
@@ -451,31 +448,30 @@ class StagingService:
             problems.append({"code": "empty", "message": "The collection is empty."})
         submitted = collection.is_submitted_current
         files = size = None
-        already = None
-        if submitted and collection.collection_did and self.dm.serves("read_collection"):
-            did = parse_did(collection.collection_did)
-            info = await self._collection_info(did)
+        readable = submitted and collection.collection_did and self.dm.serves("read_collection")
+        if readable:
+            info = await self._collection_info(parse_did(collection.collection_did))
             files, size = info.get("files"), info.get("bytes")
-            if destination and (files or 0) <= COUNT_AT_DESTINATION_UP_TO:
-                located = await self.dm.locate(did)
-                at = [loc for loc in located if self._is_destination(loc, destination)]
-                already = {
-                    "files": sum(len(loc.get("replicas") or []) for loc in at),
-                    "bytes": next((loc["bytes"] for loc in at if isinstance(loc.get("bytes"), int)), None),
-                }
         else:
             # Not submitted yet: learn what we can without changing anything in SRCNet.
             try:
                 await self.resolve(collection)
             except NotFound as err:
                 problems.append({"code": "unknown_did", "message": err.message, "detail": err.detail})
-            entries = collection.entries
-            known = [e.bytes for e in entries]
+            known = [e.bytes for e in collection.entries]
             size = sum(known) if known and None not in known else None
-            if entries and all(e.type == "file" for e in entries):
-                files = len(entries)
-                if destination and files <= LOCATE_BEFORE_SUBMIT:
-                    already = await self._files_at(destination, entries)
+            if collection.entries and all(e.type == "file" for e in collection.entries):
+                files = len(collection.entries)
+        # Where the data is now, and how much of it is already at the destination (staging/summary.py).
+        found = await self.summary.contents(
+            collection.entries, destination, parse_did(collection.submitted_did) if collection.submitted_did else None
+        )
+        files = files if files is not None else found["files"]
+        if size is None and files:  # a storage area holding every file gives the size
+            size = next((r["bytes"] for r in found["where"] or [] if r["files"] == files and r["bytes"]), None)
+        quota = quota_verdict(await self.summary.quota(destination), size)
+        if destination and (over := over_quota_problem(quota, destination.area.name)):
+            problems.append(over)
         expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime_s)
         return {
             "ok": not problems,
@@ -489,7 +485,11 @@ class StagingService:
             "stage_via": self.capabilities()["stage_via"],
             "files": files,
             "bytes": size,
-            "already_at_destination": already,
+            "already_at_destination": found["already"],
+            "where": found["where"],
+            "files_on_tape": found.get("on_tape"),
+            "unknown_reason": found["unknown_reason"],
+            "quota": quota,
         }
 
     async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> Job:
@@ -507,6 +507,11 @@ class StagingService:
                 problems[0].get("detail"),
                 extra={"precheck": await self.precheck(collection_id, lifetime_s)},
             )
+        # Over quota (where the DM tells it) is refused here too, before any DID is made.
+        if (await self.summary.quota(await self.destination())).get("served"):
+            checked = await self.precheck(collection_id, lifetime_s)  # its locate answers are cached
+            if over := [p for p in checked["problems"] if p["code"] == "over_quota"]:
+                raise PrecheckFailed(over[0]["message"], extra={"precheck": checked})
         # Learn first whether collection DIDs can be made, before resolving 10,000 DIDs for one.
         if await self.dm.probe("create_collection"):
             try:
@@ -515,7 +520,9 @@ class StagingService:
             except NotServed:
                 pass  # learnt now, remembered: the confirmed way below
         if not self.dm.serves("create_collection"):
-            return await self._stage_members(collection, lifetime_s, namespace)
+            job = await self._stage_members(collection, lifetime_s, namespace)
+            self.summary.forget()
+            return job
         destination = await self.destination()
         did = parse_did(collection.submitted_did)
         if existing := self._live_job(str(did), destination):
@@ -534,6 +541,7 @@ class StagingService:
                 status=err.status,
                 extra={**err.extra, "submitted": str(did), "collection": collection.to_json()},
             ) from None
+        self.summary.forget()
         job = Job(
             id=str(answer["job_id"]),
             did=str(did),
@@ -696,19 +704,6 @@ class StagingService:
         return None
 
     # --- staged files ----------------------------------------------------------------
-
-    async def _files_at(self, destination: Destination, entries: list) -> dict:
-        """How many of these file entries (and bytes) have a replica at the destination."""
-        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-        async def present(entry) -> bool:
-            async with semaphore:
-                located = await self.dm.locate(entry.did)
-            return any(self._is_destination(loc, destination) and loc.get("replicas") for loc in located)
-
-        here = [e for e, ok in zip(entries, await asyncio.gather(*(present(e) for e in entries)), strict=True) if ok]
-        sizes = [e.bytes for e in here]
-        return {"files": len(here), "bytes": sum(sizes) if None not in sizes else None}
 
     @staticmethod
     def _is_destination(location: dict, destination: Destination) -> bool:

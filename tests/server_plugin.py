@@ -80,7 +80,12 @@ def api(jp_fetch):
     async def call(method: str, path: str, body: Any = None, **params: Any):
         from tornado.httpclient import HTTPClientError
 
-        kwargs: dict[str, Any] = {"method": method, "params": params or None, "allow_nonstandard_methods": True}
+        kwargs: dict[str, Any] = {
+            "method": method,
+            "params": params or None,
+            "allow_nonstandard_methods": True,
+            "request_timeout": 120,  # a pre-check of a few thousand files takes longer than tornado's 20 s
+        }
         if body is not None:
             kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
         try:

@@ -198,3 +198,47 @@ async def test_precheck_before_submit_counts_files_and_changes_nothing(api, sand
     assert already == 3 and check["already_at_destination"]["files"] == already
     assert rucio.snapshot() == before
     rucio.close()
+
+
+async def test_cube_over_quota_is_refused_before_any_did_is_made(api, sandbox):
+    """The 80 MiB cube does not fit the demo user's 64 MiB quota: the summary says so from the DM's
+    optional quota route, and Stage is refused before the collection's DID exists in Rucio."""
+    name = f"big cube {time.time_ns()}"
+    status, collection = await api("POST", "collections", {"name": name, "dids": ["ska-mid:deep-field-cube"]})
+    assert status in (200, 201), collection
+    rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
+    before = rucio.snapshot()
+    status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "1d"})
+    assert status == 200, check
+    quota = check["quota"]
+    assert quota["served"] and quota["limit"] == 64 * 1024**2, quota
+    assert quota["needed"] == 80 * 1024**2 and quota["fits"] is False, quota
+    assert check["files"] == 1 and check["bytes"] == 80 * 1024**2, check
+    assert [p["code"] for p in check["problems"]] == ["over_quota"], check["problems"]
+    assert "Stage less, free space by releasing a staged copy" in check["problems"][0]["message"]
+    status, refused = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 409 and refused["code"] == "precheck_failed", refused
+    assert "ask the site for more quota" in refused["message"]
+    after = rucio.snapshot()
+    rucio.close()
+    assert after == before, "a refused over-quota stage created something in Rucio"
+    status, jobs = await api("GET", "jobs")
+    assert all(j.get("collection_id") != collection["id"] for j in jobs["jobs"])
+
+
+async def test_container_summary_counts_files_size_and_tape(api, sandbox):
+    """ska-low:scale-test (a container of datasets, all on tape): one locate gives files, size and where."""
+    status, collection = await api(
+        "POST", "collections", {"name": f"scale {time.time_ns()}", "dids": ["ska-low:scale-test"]}
+    )
+    started = time.monotonic()
+    status, check = await api("POST", f"collections/{collection['id']}/precheck", {"lifetime": "1d"})
+    print(f"pre-check of {check and check.get('files')} files took {time.monotonic() - started:.1f} s")
+    assert status == 200, check
+    assert check["files"] >= 1000, check  # the sandbox's 3,000 (or more) scale files
+    assert check["bytes"] == 1024 * check["files"], check
+    tape = [w for w in check["where"] if w["tape"]]
+    assert tape and tape[0]["rse"] == "FAR_TAPE" and tape[0]["files"] == check["files"], check["where"]
+    assert check["files_on_tape"] == check["files"]
+    assert check["already_at_destination"] == {"files": 0, "bytes": 0}
+    assert check["quota"]["served"] and isinstance(check["quota"]["fits"], bool)

@@ -1,4 +1,14 @@
-import { breakParts, middleCut, middleEllipsis, shortId } from '../text';
+import {
+  breakParts,
+  middleCut,
+  middleEllipsis,
+  shortId,
+  differingFrom,
+  distinctCut,
+  namespaceProblem,
+  patternProblem,
+  sharedNamespace
+} from '../text';
 
 describe('middleEllipsis', () => {
   it('leaves a text that fits as it is', () => {
@@ -66,5 +76,38 @@ describe('breakParts', () => {
       'obs-1'
     ]);
     expect(breakParts('a/')).toEqual(['a/']);
+  });
+});
+
+describe('names told apart (issue #16)', () => {
+  const a = 'obs-2026-0001.vis-01.csv';
+  const b = 'obs-2026-0002.vis-01.csv';
+  const within = (n: number) => (s: string) => Array.from(s).length <= n;
+  const shown = (c: { head: string; tail: string; cut: boolean }) =>
+    c.cut ? `${c.head}…${c.tail}`.replace('……', '…') : c.head;
+
+  it('finds where the names of a list differ, at a word start', () => {
+    expect(differingFrom([a, b])).toBe('obs-2026-'.length);
+    expect(differingFrom([a])).toBe(0);
+    expect(sharedNamespace([`ska-mid:${a}`, `ska-mid:${b}`])).toBe('ska-mid');
+    expect(sharedNamespace([`ska-mid:${a}`, `ska-low:${b}`])).toBeUndefined();
+  });
+
+  it('keeps the differing part when the box is narrow', () => {
+    const keep = differingFrom([a, b]);
+    const ca = shown(distinctCut(a, keep, within(16)));
+    const cb = shown(distinctCut(b, keep, within(16)));
+    expect(ca).not.toEqual(cb);
+    expect(ca).toContain('0001');
+    expect(cb).toContain('0002');
+    expect(Array.from(ca).length).toBeLessThanOrEqual(16);
+  });
+
+  it('refuses namespaces and patterns that cannot be valid, saying the rule', () => {
+    expect(namespaceProblem('ska mid')).toMatch(/not a namespace.*no spaces/);
+    expect(namespaceProblem('ska-mid')).toBeNull();
+    expect(namespaceProblem('x'.repeat(26))).toMatch(/at most 25/);
+    expect(patternProblem('obs 2026*')).toMatch(/cannot match/);
+    expect(patternProblem('obs-2026*')).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { differingFrom, sharedNamespace } from '../text';
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import {
   addIcon,
@@ -19,6 +20,7 @@ import {
   Empty,
   ErrorBox,
   Loading,
+  focusSoon,
   MiddleText,
   Section,
   useAction,
@@ -52,7 +54,8 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
         okLabel: 'Create'
       });
       if (answer.button.accept && answer.value?.trim()) {
-        await model.createCollection(answer.value.trim());
+        const made = await model.createCollection(answer.value.trim());
+        focusCollection(made.id);
       }
     });
 
@@ -127,7 +130,7 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
           code: 'invalid_input'
         });
       }
-      await model.importCollection(doc);
+      focusCollection((await model.importCollection(doc)).id);
     });
 
   return (
@@ -225,6 +228,13 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   );
 }
 
+/** Focus the collection just made (its name), once it is shown. */
+export function focusCollection(id: string): void {
+  focusSoon(
+    `[data-collection-id="${CSS.escape(id)}"] [data-testid="srcstage-collection-name"]`
+  );
+}
+
 /** `ska-mid:` of `ska-mid:obs-1.ms`, shown dimmed before the name. */
 function didScope(did: string): string | undefined {
   const colon = did.indexOf(':');
@@ -253,6 +263,10 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
   const totals = collection.totals;
   const dids = collection.dids;
 
+  const shared = sharedNamespace(dids.map(d => d.did));
+  const keepFrom = differingFrom(
+    dids.map(d => (shared ? d.did.slice(shared.length + 1) : d.did))
+  );
   const renderRow = (i: number) => {
     const entry = dids[i];
     return (
@@ -264,8 +278,10 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
       >
         <MiddleText
           className="jp-SrcStage-entryName"
-          text={entry.did}
-          dimPrefix={didScope(entry.did)}
+          text={shared ? entry.did.slice(shared.length + 1) : entry.did}
+          title={entry.did}
+          dimPrefix={shared ? undefined : didScope(entry.did)}
+          keepFrom={keepFrom}
         />
         <span className="jp-SrcStage-resultSize">
           {formatBytes(entry.bytes)}
@@ -297,6 +313,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
           className="jp-SrcStage-collectionName"
           data-testid="srcstage-collection-name"
           title={collection.name}
+          tabIndex={-1}
         >
           {collection.name}
         </strong>

@@ -16,8 +16,10 @@ import {
   useAction,
   useModel
 } from './common';
+import { focusCollection } from './Collections';
 import { DidDetails } from './DidDetails';
 import { VirtualList } from './VirtualList';
+import { differingFrom } from '../text';
 
 export const RESULT_ROW_HEIGHT = 28;
 const RESULT_LIST_HEIGHT = 10 * RESULT_ROW_HEIGHT;
@@ -66,7 +68,8 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
           okLabel: 'Create'
         });
         if (answer.button.accept && answer.value?.trim()) {
-          await model.createCollection(answer.value.trim(), dids);
+          const made = await model.createCollection(answer.value.trim(), dids);
+          focusCollection(made.id);
         }
       }
     });
@@ -244,6 +247,11 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
   React.useEffect(() => setActive(null), [items]);
 
   const rowId = (i: number) => `jp-SrcStage-result-${i}`;
+  // What tells the results apart (their names usually share a start).
+  const keepFrom = React.useMemo(
+    () => differingFrom(items.slice(0, 1000).map(it => it.name ?? it.did)),
+    [items]
+  );
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLDivElement>) => {
     if (!items.length) {
@@ -333,6 +341,7 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
           className="jp-SrcStage-resultName"
           text={item.name ?? item.did}
           title={item.did}
+          keepFrom={keepFrom}
         />
         <span className="jp-SrcStage-resultSize">
           {formatBytes(item.bytes)}

@@ -88,6 +88,7 @@ function JobItem(props: {
   const p = job.progress ?? {};
   const title = job.collection_name || job.did;
   const completed = job.phase === 'completed';
+  const waiting = job.phase === 'active' && !p.files_total;
   const expired =
     !!job.expires_at && new Date(job.expires_at).getTime() < Date.now();
   return (
@@ -96,6 +97,8 @@ function JobItem(props: {
       data-testid="srcstage-job"
       data-job-id={job.id}
       data-phase={job.phase}
+      tabIndex={-1}
+      aria-label={`Staging job of ${title} (${job.did}): ${job.state}`}
     >
       <div className="jp-SrcStage-jobHeader">
         <span
@@ -121,19 +124,22 @@ function JobItem(props: {
         />
       </div>
       <Progress
+        waiting={waiting}
         label="Files"
         done={p.files_done}
         total={p.files_total}
         format={formatCount}
         testid="srcstage-job-files"
       />
-      <Progress
-        label="Bytes"
-        done={p.bytes_done}
-        total={p.bytes_total}
-        format={formatBytes}
-        testid="srcstage-job-bytes"
-      />
+      {!waiting && (
+        <Progress
+          label="Bytes"
+          done={p.bytes_done}
+          total={p.bytes_total}
+          format={formatBytes}
+          testid="srcstage-job-bytes"
+        />
+      )}
       <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
         {job.destination?.name ? (
           <span className="jp-SrcStage-jobDest">
@@ -201,8 +207,23 @@ function Progress(props: {
   total?: number | null;
   format: (n: number | null | undefined) => string;
   testid: string;
+  /** The DM has not counted the job's files yet (a total of 0 while active). */
+  waiting?: boolean;
 }): JSX.Element | null {
   const { done, total } = props;
+  if (props.waiting) {
+    return (
+      <div
+        className="jp-SrcStage-progress jp-SrcStage-dim"
+        data-testid={props.testid}
+      >
+        <span className="jp-SrcStage-progressLabel">{props.label}</span>
+        <span className="jp-SrcStage-progressText">
+          waiting for SRCNet to list the files
+        </span>
+      </div>
+    );
+  }
   if (
     (done === null || done === undefined) &&
     (total === null || total === undefined)

@@ -2,7 +2,13 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 import { detailLines, SrcStageError } from '../api';
 import type { SrcStageModel } from '../model';
-import type { ICollection, IJob, IPrecheck, ISubmitResult } from '../tokens';
+import type {
+  ICollection,
+  IJob,
+  IPrecheck,
+  IQuota,
+  ISubmitResult
+} from '../tokens';
 import {
   formatBytes,
   formatCount,
@@ -15,7 +21,14 @@ import {
   lifetimeToSeconds,
   secondsToLifetime
 } from '../units';
-import { BreakableText, Button, ErrorBox, ShortId } from './common';
+import {
+  BreakableText,
+  Button,
+  ErrorBox,
+  focusSoon,
+  ShortId,
+  useModel
+} from './common';
 
 export interface IStagePanelProps {
   model: SrcStageModel;
@@ -30,7 +43,11 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
   const [error, setError] = React.useState<SrcStageError | null>(null);
   const [submitted, setSubmitted] = React.useState<ISubmitResult | null>(null);
   const [job, setJob] = React.useState<IJob | null>(null);
+  useModel(model, ['jobs']);
   const busy = model.isBusy(`collection:${collection.id}`);
+  // The "Staging requested" note only while its job is still on its way.
+  const tracked = job ? model.jobs.find(j => j.id === job.id) : undefined;
+  const jobNote = job && (!tracked || tracked.phase === 'active') ? job : null;
 
   // Until the user edits them, follow the defaults (they arrive with /config).
   const ns = namespace ?? model.defaultNamespace;
@@ -86,7 +103,14 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
       return;
     }
     try {
-      setJob(await model.stage(collection.id, seconds, ns || undefined));
+      const started = await model.stage(
+        collection.id,
+        seconds,
+        ns || undefined
+      );
+      setJob(started);
+      // Focus goes to what the user started: its card under Jobs.
+      focusSoon(`[data-job-id="${CSS.escape(started.id)}"]`);
     } catch (e) {
       setError(e as SrcStageError);
     }
@@ -194,13 +218,13 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           </code>
         </div>
       )}
-      {job && !error && (
+      {jobNote && !error && (
         <div
           className="jp-SrcStage-success"
           data-testid="srcstage-stage-result"
         >
-          Staging requested: job <ShortId id={job.id} /> ({job.state}). Follow
-          it under Jobs.
+          Staging requested: job <ShortId id={jobNote.id} /> ({jobNote.state}).
+          Follow it under Jobs.
         </div>
       )}
       <ErrorBox
@@ -260,14 +284,46 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
         <dt>Size</dt>
         <dd data-testid="srcstage-precheck-bytes">{formatBytes(p.bytes)}</dd>
         <dt>Already there</dt>
-        <dd>
+        <dd data-testid="srcstage-precheck-already">
           {already
             ? `${formatCount(already.files)} file${already.files === 1 ? '' : 's'}${
                 typeof already.bytes === 'number'
                   ? ` (${formatBytes(already.bytes)})`
                   : ''
               }`
-            : '—'}
+            : `unknown${p.unknown_reason ? ` (${p.unknown_reason})` : ''}`}
+        </dd>
+        <dt>Now at</dt>
+        <dd data-testid="srcstage-precheck-where">
+          {p.where && p.where.length ? (
+            <ul className="jp-SrcStage-whereList">
+              {p.where.map(w => (
+                <li key={w.rse}>
+                  {w.rse}{' '}
+                  <span className="jp-SrcStage-dim">
+                    · {formatCount(w.files)} file{w.files === 1 ? '' : 's'}
+                    {w.tape ? ' · on tape' : ''}
+                    {w.is_destination ? ' · here' : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : p.where ? (
+            'no copy found'
+          ) : (
+            'unknown'
+          )}
+          {!!p.files_on_tape && (
+            <div className="jp-SrcStage-hint" data-testid="srcstage-tape-hint">
+              {formatCount(p.files_on_tape)} file
+              {p.files_on_tape === 1 ? ' is' : 's are'} only on tape: the tape
+              recall comes first, so staging takes longer.
+            </div>
+          )}
+        </dd>
+        <dt>Your quota</dt>
+        <dd data-testid="srcstage-precheck-quota">
+          <QuotaLine quota={p.quota} />
         </dd>
         <dt>Destination</dt>
         <dd>
@@ -285,6 +341,23 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
       </dl>
       <ProblemList precheck={p} />
     </div>
+  );
+}
+
+function QuotaLine(props: { quota?: IQuota | null }): JSX.Element {
+  const q = props.quota;
+  if (!q || !q.served) {
+    return <>unknown (SRCNet does not tell it here)</>;
+  }
+  return (
+    <>
+      {formatBytes(q.used)} of {formatBytes(q.limit)} used,{' '}
+      {formatBytes(Math.max(q.left ?? 0, 0))} left
+      {q.fits === true && <span className="jp-SrcStage-dim"> · fits</span>}
+      {q.fits === false && (
+        <span className="jp-SrcStage-warning"> · does not fit</span>
+      )}
+    </>
   );
 }
 

@@ -2,7 +2,13 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { SrcStageError } from '../api';
 import type { ChangeKind, SrcStageModel } from '../model';
-import { breakParts, ELLIPSIS, IMiddleCut, middleCut, shortId } from '../text';
+import {
+  breakParts,
+  distinctCut,
+  ELLIPSIS,
+  IMiddleCut,
+  shortId
+} from '../text';
 
 /** Re-render whenever the model (or one of the given parts of it) changes. */
 export function useModel(model: SrcStageModel, kinds?: ChangeKind[]): number {
@@ -286,6 +292,8 @@ export interface IMiddleTextProps {
   dimPrefix?: string;
   /** How much of what is kept comes from the end (0..1). */
   tailShare?: number;
+  /** Where what tells this text apart from its neighbours starts: kept first. */
+  keepFrom?: number;
   className?: string;
 }
 
@@ -296,7 +304,7 @@ export interface IMiddleTextProps {
  * (a flex item growing from 0, or a block).
  */
 export function MiddleText(props: IMiddleTextProps): JSX.Element {
-  const { text, dimPrefix, tailShare } = props;
+  const { text, dimPrefix, tailShare, keepFrom = 0 } = props;
   const ref = React.useRef<HTMLSpanElement>(null);
   const [cut, setCut] = React.useState<IMiddleCut>({
     head: text,
@@ -312,7 +320,7 @@ export function MiddleText(props: IMiddleTextProps): JSX.Element {
     const width = el.getBoundingClientRect().width;
     const measure = width > 0 ? textMeasurer(el) : null;
     const next = measure
-      ? middleCut(text, s => measure(s) <= width - 1, tailShare)
+      ? distinctCut(text, keepFrom, s => measure(s) <= width - 1, tailShare)
       : { head: text, tail: '', cut: false };
     setCut(prev =>
       prev.head === next.head &&
@@ -321,7 +329,7 @@ export function MiddleText(props: IMiddleTextProps): JSX.Element {
         ? prev
         : next
     );
-  }, [text, tailShare]);
+  }, [text, tailShare, keepFrom]);
 
   React.useLayoutEffect(() => {
     fit();
@@ -378,4 +386,20 @@ export function ShortId(props: { id: string }): JSX.Element {
       {shortId(props.id)}
     </code>
   );
+}
+
+/**
+ * Move the keyboard focus to the element matching `selector` once React has
+ * rendered it (after a dialog closes, focus would otherwise fall to the body).
+ */
+export function focusSoon(selector: string, tries = 20): void {
+  const attempt = (left: number) => {
+    const el = document.querySelector<HTMLElement>(selector);
+    if (el) {
+      el.focus();
+    } else if (left > 0) {
+      setTimeout(() => attempt(left - 1), 50);
+    }
+  };
+  setTimeout(() => attempt(tries), 0);
 }

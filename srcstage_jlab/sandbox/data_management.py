@@ -381,6 +381,23 @@ class DataManagement:
         rows = await self.call(self.rucio.did_rules(account, scope, name), f"{scope}:{name}")
         return [rule_view(r) for r in rows]
 
+    async def quota(self, account: str, area_id: str) -> dict:
+        """The account's Rucio limit and usage at a storage area's RSE (no limit = zero quota)."""
+        area = cfg.area_by_id(area_id)
+        if area is None:
+            raise ApiError(404, f"Storage area with identifier '{area_id}' could not be found")
+        rows = await self.call(self.rucio.local_usage(account, area.name), f"quota at {area.name}")
+        row = next((r for r in rows if r.get("rse") == area.name), {})
+        used, limit = int(row.get("bytes") or 0), int(row.get("bytes_limit") or 0)
+        return {
+            "storage_area_uuid": area.id,
+            "rse": area.name,
+            "bytes_limit": limit,
+            "bytes_used": used,
+            "bytes_remaining": limit - used,
+            "files": int(row.get("files") or 0),
+        }
+
     # --- staging -----------------------------------------------------------------
     async def stage(self, user: cfg.SandboxUser, body: Any, groups: list[str] | None = None) -> dict:
         body = body_object(body)
@@ -692,6 +709,11 @@ class RulesHandler(DmHandler):
         self.send(await self.dm.rules(self.user.username, namespace, name))
 
 
+class QuotaHandler(DmHandler):
+    async def get(self, area_id: str) -> None:
+        self.send(await self.dm.quota(self.user.username, area_id))
+
+
 class PingHandler(DmHandler):
     needs_token = False
 
@@ -738,6 +760,7 @@ ROUTES = [
     ("/data/stage", StageHandler),
     ("/data/stage/{job_id}", StageStatusHandler),
     ("/data/rules/{namespace}/{name:path}", RulesHandler),
+    ("/data/quota/{area_id}", QuotaHandler),  # adopted, optional (not in a confirmed-only profile)
 ]
 
 # What the confirmed profile serves: SRCNet's confirmed routes plus the staging request and its status.

@@ -204,6 +204,11 @@ class RucioRest:
             body["schemes"] = schemes
         return await self.request(account, "POST", "/replicas/list", body=body, stream=True) or []
 
+    async def local_usage(self, account: str, rse: str) -> list[dict]:
+        """The account's usage and limit at one RSE ({bytes, files, bytes_limit, bytes_remaining})."""
+        path = f"/accounts/{quote(account, safe='')}/usage/local/{quote(rse, safe='')}"
+        return await self.request(account, "GET", path, stream=True) or []
+
     # --- rules -------------------------------------------------------------------
     async def add_rule(
         self, account: str, dids: list[dict], rse_expression: str, lifetime: int, asynchronous: bool, comment: str = ""

@@ -33,6 +33,8 @@ DEFAULT_ROUTES: dict[str, str] = {
     "stage": "POST /data/stage",
     "stage_status": "GET /data/stage/{job_id}",
     "rules": "GET /data/rules/{namespace}/{name}",
+    # adopted and optional: a 404 or 405 here means "not served", and the quota is shown as unknown
+    "quota": "GET /data/quota/{storage_area_uuid}",
 }
 
 
@@ -210,6 +212,19 @@ class DataManagement:
     async def rules(self, did: Did) -> list[dict]:
         answer = await self._call("rules", namespace=did.namespace, name=did.name)
         return answer if isinstance(answer, list) else []
+
+    async def quota(self, storage_area_uuid: str) -> dict | None:
+        """The user's quota at a storage area (`bytes_limit`, `bytes_used`, `bytes_remaining`), or
+        None where the DM does not serve the route (404/405)."""
+        try:
+            answer = await self._call("quota", storage_area_uuid=storage_area_uuid)
+        except NotServed:
+            return None
+        except SrcStageError as err:
+            if getattr(err, "srcnet_status", None) in (404, 405):
+                return None
+            raise
+        return answer if isinstance(answer, dict) else None
 
 
 def parent_did_in(answer: Any, namespace: str, members: set[str]) -> str | None:
