@@ -2,6 +2,7 @@ import * as React from 'react';
 import { createRoot, Root } from 'react-dom/client';
 import { act } from 'react-dom/test-utils';
 import { SrcStageView } from '../components/Panel';
+import { RESULT_ROW_HEIGHT } from '../components/FindData';
 import { SrcStageModel } from '../model';
 import { FakeServer, job } from './fake';
 
@@ -138,7 +139,7 @@ describe('SrcStageView', () => {
     // Scrolling far down renders other rows, never all of them.
     const list = q('srcstage-results')[0] as HTMLElement;
     await act(async () => {
-      list.scrollTop = 28 * 9000;
+      list.scrollTop = RESULT_ROW_HEIGHT * 9000;
       list.dispatchEvent(new Event('scroll'));
     });
     expect(rows()[0].dataset.did).toBe('ska-mid:obs_8996');

@@ -21,7 +21,9 @@ import { DidDetails } from './DidDetails';
 import { VirtualList } from './VirtualList';
 import { differingFrom } from '../text';
 
-export const RESULT_ROW_HEIGHT = 28;
+// Two lines a row: the name across the whole width (so files of one observation can be told
+// apart in a narrow sidebar), its size and "where?" under it.
+export const RESULT_ROW_HEIGHT = 40;
 const RESULT_LIST_HEIGHT = 10 * RESULT_ROW_HEIGHT;
 
 const TYPE_LABELS: Record<string, string> = {
