@@ -209,12 +209,13 @@ def test_bad_did_syntax_is_invalid_input_and_changes_nothing(client):
     assert c.refresh().dids == ["ska-mid:fine"]
 
 
-def test_quota_refusal_is_a_conflict_with_rucios_words(client):
+def test_over_quota_is_refused_before_anything_is_made(client):
     c = srcstage.collection(unique("too big")).add("ska-mid:deep-field-cube")  # 80 MiB > the 64 MiB quota
-    with pytest.raises(srcstage.SrcStageError) as err:
+    with pytest.raises(srcstage.PolicyError) as err:
         c.stage(lifetime="1d")
-    assert isinstance(err.value, srcstage.ConflictError), err.value
-    assert "quota" in str(err.value.detail).lower() and err.value.service == "data-management"
+    assert "quota" in err.value.message and "Stage less" in err.value.message, err.value
+    assert [p["code"] for p in err.value.precheck.problems] == ["over_quota"]
+    assert c.refresh().submitted_did is None  # no collection DID was made in SRCNet
 
 
 def test_not_staged_says_how_and_can_start_the_copy(client):

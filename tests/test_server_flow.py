@@ -239,6 +239,8 @@ async def test_container_summary_counts_files_size_and_tape(api, sandbox):
     assert check["bytes"] == 1024 * check["files"], check
     tape = [w for w in check["where"] if w["tape"]]
     assert tape and tape[0]["rse"] == "FAR_TAPE" and tape[0]["files"] == check["files"], check["where"]
-    assert check["files_on_tape"] == check["files"]
-    assert check["already_at_destination"] == {"files": 0, "bytes": 0}
+    # Only on tape, unless an earlier test of the session staged one of them (a few at most).
+    already = check["already_at_destination"]
+    assert check["files_on_tape"] + already["files"] == check["files"] and already["files"] < 10, check
+    assert already["bytes"] == 1024 * already["files"], check
     assert check["quota"]["served"] and isinstance(check["quota"]["fits"], bool)

@@ -94,7 +94,10 @@ async def test_stage_refused_after_the_did_was_made_says_both_and_a_retry_makes_
     assert shown["submitted"]["did"] == did
 
 
-async def test_quota_exceeded_detail_and_no_rule(api, rucio):
+# Where the DM does not tell the quota beforehand (route not served), Rucio's own refusal is shown
+# verbatim; where it does, the pre-check refuses first (tests/test_server_flow.py).
+@pytest.mark.parametrize("srcstage_overrides", [{"dm_routes": {"quota": ""}}])
+async def test_quota_exceeded_detail_and_no_rule(api, rucio, srcstage_overrides):
     collection = await new_collection(api, ["ska-mid:deep-field-cube"])
     before = rucio.snapshot()["rules"]
     status, body = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})

@@ -124,7 +124,7 @@ def test_errors_show_our_message_and_srcnet_detail(client, sandbox):
     panel.open_collection(panel.collection.name)
     panel.lifetime_value.value, panel.lifetime_unit.value = 1, "d"
     by_class(panel, "srcstage-stage-button").click()
-    assert "quota" in panel.error.value.lower() and "Data Management API said" in panel.error.value
+    assert "quota" in panel.error.value.lower() and "Stage less" in panel.error.value  # refused before any DID
     assert panel.job is None
 
     panel.lifetime_value.value = sandbox.max_stage_lifetime_s // 86400 + 5

@@ -536,12 +536,18 @@ class DataManagement:
         return {"scope": scope, "name": name}
 
     async def file_sizes(self, job: dict) -> dict[tuple[str, str], int]:
-        """Bytes of every file under a job's DIDs (Rucio locks carry none); one call, then cached."""
+        """Bytes of every file under a job's DIDs (Rucio locks carry none); read once, then cached.
+        A job of member DIDs (the confirmed profile) may name thousands: Rucio takes at most
+        ATTACH_CHUNK DIDs a call."""
         sizes = self._sizes.get(job["job_id"])
         if sizes is None:
             dids = [{"scope": d["namespace"], "name": d["name"]} for d in job["dids"]]
-            rows = await self.call(self.rucio.replicas(job["user"], dids), "sizing the job's files")
-            sizes = self._sizes[job["job_id"]] = {(r["scope"], r["name"]): r.get("bytes") or 0 for r in rows}
+            sizes = {}
+            for start in range(0, len(dids), ATTACH_CHUNK):
+                chunk = dids[start : start + ATTACH_CHUNK]
+                rows = await self.call(self.rucio.replicas(job["user"], chunk), "sizing the job's files")
+                sizes.update({(r["scope"], r["name"]): r.get("bytes") or 0 for r in rows})
+            self._sizes[job["job_id"]] = sizes
         return sizes
 
     async def job_status(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:

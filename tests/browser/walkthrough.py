@@ -85,8 +85,12 @@ async def open_lab(page: Page, server: Any) -> None:
 
 
 async def open_panel(page: Page) -> None:
-    """Click the panel's icon in the left bar."""
-    await page.locator('.jp-SideBar.jp-mod-left li[data-id="srcstage-jlab-sidebar"]').click()
+    """Click the panel's icon in the left bar, unless the restored layout has it open already
+    (a second click would close it)."""
+    tab = page.locator('.jp-SideBar.jp-mod-left li[data-id="srcstage-jlab-sidebar"]')
+    await expect(tab).to_be_visible()
+    if "lm-mod-current" not in (await tab.get_attribute("class") or ""):
+        await tab.click()
     await expect(page.locator(tid("srcstage-panel"))).to_be_visible()
 
 

@@ -97,6 +97,7 @@ async def user_flow(cdp_url: str, hub, username: str, shots: Shots) -> dict:
         seen["job"] = await follow_job(page, shots, f"{username} hub collection")
         seen["refreshes_at_done"] = refreshes(hub, username)
         seen["notebook"] = await insert_code_and_read(page, shots, seen["job"]["job_id"], READ_AND_ENV)
+        seen["refreshes_at_read"] = refreshes(hub, username)
         seen["session_state"] = await page.locator(tid("srcstage-session")).get_attribute("data-state")
         # The page's own cookies (hub and server), for the cross-user checks below.
         seen["cookies"] = {c["name"]: c["value"] for c in await page.context.cookies()}
@@ -150,8 +151,12 @@ async def test_two_users_sign_in_through_the_hub_stage_and_read_in_parallel(hub,
     # The flows took longer than several token lifetimes: the hub refreshed each user's pair.
     for seen in RESULTS.values():
         assert seen["refreshes_at_done"] >= 1, f"tokens lived {HUB_TOKEN_LIFETIME_S} s; no refresh seen"
-    # ...and at least once while a job was in flight (between the stage request and its completion).
-    assert any(seen["refreshes_at_done"] > seen["refreshes_at_stage"] for seen in RESULTS.values())
+    # ...and at least once between the stage request and reading its files in the kernel: the server
+    # went on (tracking, locating, answering paths) on a pair the hub refreshed meanwhile. Whether
+    # that refresh falls before or after the job completes depends on the machine's speed.
+    assert any(seen["refreshes_at_read"] > seen["refreshes_at_stage"] for seen in RESULTS.values()), {
+        u: (s["refreshes_at_stage"], s["refreshes_at_done"], s["refreshes_at_read"]) for u, s in RESULTS.items()
+    }
 
 
 def _server_url(hub, username: str) -> str:
