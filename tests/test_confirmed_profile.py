@@ -9,7 +9,6 @@ namespaces are staged from REST (`jp_fetch`) and from Python; the jobs complete 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 
@@ -22,6 +21,7 @@ from srcstage_jlab.staging.jobs import STATE_WORDS
 from tests.sandbox.helpers import Control, RucioRoot
 from tests.sandbox_plugin import CONFIRMED_SCALE_FILES
 from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
+from tests.test_server_flow import wait_for_job
 
 UNSERVED = ("POST /data/collections", "GET /data/list/{namespace}", "GET /data/collections/{namespace}/{name}")
 
@@ -44,17 +44,6 @@ def jp_server_config(confirmed_sandbox, tmp_path, srcstage_state_dir):
         "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True}, "allow_unauthenticated_access": False},
         "SrcStage": srcstage_config(confirmed_sandbox, srcstage_state_dir, token_file),
     }
-
-
-async def wait_done(api, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, job = await api("GET", f"jobs/{job_id}")
-        assert status == 200, job
-        if job["phase"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def test_the_profile_speaks_words_the_extension_does_not_know():
@@ -103,7 +92,7 @@ async def test_rest_flow_without_collection_routes(api, confirmed_sandbox):
     status, answer = await api("POST", f"collections/{collection['id']}/submit")
     assert status == 501 and answer["code"] == "not_served" and "does not serve" in answer["message"]
 
-    job = await wait_done(api, job["id"])
+    job = await wait_for_job(api, job["id"], timeout=120)
     assert job["phase"] == "completed", job
     assert job["state"] in CONFIRMED_STATES.values()  # shown verbatim
     assert job["progress_from"] == "locate"
