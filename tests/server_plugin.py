@@ -182,12 +182,18 @@ class JupyterProcess:
         self.proc = None
 
 
-@pytest.fixture(scope="session")
-def srcstage_server(sandbox, tmp_path_factory):
-    """One `jupyter lab` process for the session, signed in as the demo user through a token file."""
-    workdir = tmp_path_factory.mktemp("jupyter")
+def running_server(sandbox: Any, workdir: Path):
+    """`jupyter lab` against `sandbox`, signed in as the demo user through a token file; stopped after."""
     token_file = demo_token_file(sandbox, workdir)
     server = JupyterProcess(workdir, srcstage_config(sandbox, workdir / "srcstage-state", token_file))
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def srcstage_server(sandbox, tmp_path_factory):
+    """One `jupyter lab` process for the session, signed in as the demo user through a token file."""
+    yield from running_server(sandbox, tmp_path_factory.mktemp("jupyter"))

@@ -20,7 +20,7 @@ from srcstage_jlab.sandbox.seed import catalogue
 from srcstage_jlab.staging.jobs import STATE_WORDS
 from tests.sandbox.helpers import Control, RucioRoot
 from tests.sandbox_plugin import CONFIRMED_SCALE_FILES
-from tests.server_plugin import JupyterProcess, demo_token_file, srcstage_config
+from tests.server_plugin import demo_token_file, running_server, srcstage_config
 from tests.test_server_flow import wait_for_job
 
 UNSERVED = ("POST /data/collections", "GET /data/list/{namespace}", "GET /data/collections/{namespace}/{name}")
@@ -141,12 +141,7 @@ async def test_refused_confirmed_stage_changes_nothing(api, confirmed_sandbox):
 
 @pytest.fixture(scope="module")
 def confirmed_server(confirmed_sandbox, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("jupyter-confirmed")
-    token_file = demo_token_file(confirmed_sandbox, workdir)
-    server = JupyterProcess(workdir, srcstage_config(confirmed_sandbox, workdir / "srcstage-state", token_file))
-    server.start()
-    yield server
-    server.stop()
+    yield from running_server(confirmed_sandbox, tmp_path_factory.mktemp("jupyter-confirmed"))
 
 
 def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
