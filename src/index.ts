@@ -6,10 +6,12 @@ import {
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator } from '@jupyterlab/translation';
 import { SrcStageAPI, SrcStageError } from './api';
 // The panel is added at activation, so it is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SrcStagePanel } from './components/Panel';
+import { setTranslator, trans } from './i18n';
 import { srcstageIcon } from './icons';
 import { DEFAULT_PREFERENCES, SrcStageModel } from './model';
 import {
@@ -46,15 +48,18 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     ILayoutRestorer,
     ICommandPalette,
     ISettingRegistry,
-    INotebookTracker
+    INotebookTracker,
+    ITranslator
   ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    translator: ITranslator | null
   ): SrcStageModel => {
+    setTranslator(translator);
     const model = new SrcStageModel({
       api: new SrcStageAPI(app.serviceManager.serverSettings)
     });
@@ -81,15 +86,15 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     model.jobFinished.connect(async (_, job) => {
       const what = job.collection_name || job.did;
       if (job.phase === 'completed') {
-        Notification.success(`Staging of “${what}” completed.`, {
+        Notification.success(trans.__('Staging of “%1” completed.', what), {
           autoClose: 8000,
           actions: [
             {
-              label: 'Copy paths',
+              label: trans.__('Copy paths'),
               callback: () => void actions.copyPaths(job)
             },
             {
-              label: 'Insert code',
+              label: trans.__('Insert code'),
               callback: () => void actions.insertCode(job)
             }
           ]
@@ -98,24 +103,27 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
         const { errorText } = await import('./actions');
         const reason = job.error
           ? errorText(new SrcStageError(job.error))
-          : `state ${job.state}`;
-        Notification.error(`Staging of “${what}” failed: ${reason}`, {
-          autoClose: false,
-          actions: [
-            {
-              label: 'Show',
-              callback: () => app.shell.activateById(panel.id)
-            }
-          ]
-        });
+          : trans.__('state %1', job.state);
+        Notification.error(
+          trans.__('Staging of “%1” failed: %2', what, reason),
+          {
+            autoClose: false,
+            actions: [
+              {
+                label: trans.__('Show'),
+                callback: () => app.shell.activateById(panel.id)
+              }
+            ]
+          }
+        );
       }
     });
 
     const noArgs = { args: { type: 'object' as const, properties: {} } };
     app.commands.addCommand(CommandIDs.open, {
       describedBy: noArgs,
-      label: 'Open SRCNet Staging',
-      caption: 'Show the SRCNet staging sidebar',
+      label: trans.__('Open SRCNet Staging'),
+      caption: trans.__('Show the SRCNet staging sidebar'),
       icon: args => (args['isPalette'] ? undefined : srcstageIcon),
       execute: () => {
         app.shell.activateById(panel.id);
@@ -123,8 +131,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     });
     app.commands.addCommand(CommandIDs.refresh, {
       describedBy: noArgs,
-      label: 'Refresh SRCNet Staging',
-      caption: 'Reload sign-in, destination, collections and jobs',
+      label: trans.__('Refresh SRCNet Staging'),
+      caption: trans.__('Reload sign-in, destination, collections and jobs'),
       execute: async () => {
         await Promise.all([
           model.refreshSession(),
@@ -135,8 +143,14 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
       }
     });
     if (palette) {
-      palette.addItem({ command: CommandIDs.open, category: 'SRCNet' });
-      palette.addItem({ command: CommandIDs.refresh, category: 'SRCNet' });
+      palette.addItem({
+        command: CommandIDs.open,
+        category: trans.__('SRCNet')
+      });
+      palette.addItem({
+        command: CommandIDs.refresh,
+        category: trans.__('SRCNet')
+      });
     }
 
     if (settingRegistry) {
