@@ -168,7 +168,21 @@ class SrcStage(ExtensionApp):
     )
     poll_interval = Float(2.0, config=True, help="Seconds between DM status calls for an active job, at first.")
     max_poll_interval = Float(
-        30.0, config=True, help="Longest wait between status calls while a job's state does not change."
+        30.0,
+        config=True,
+        help=(
+            "Longest wait between status calls of a job someone watches (a visible JupyterLab tab, a "
+            "waiting job.wait()); shorter for young jobs, so that completion shows within "
+            "max(5 s, 10 % of the job's age)."
+        ),
+    )
+    idle_poll_interval = Float(
+        120.0,
+        config=True,
+        help=(
+            "Longest wait between status calls of a job no one watches. When someone looks again, "
+            "the job is polled at once."
+        ),
     )
     state_dir = Unicode(config=True, help="Directory where collections and tracked jobs are kept.")
 

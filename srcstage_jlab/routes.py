@@ -245,6 +245,7 @@ class JobsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
+        self.service.jobs.watch()  # someone looks: the trackers keep their promise on lag
         jobs = [j.to_json() for j in self.service.jobs.all()]
         self.reply({"jobs": jobs, "notice": self.service.retrying_notice()})
 
@@ -253,7 +254,9 @@ class JobHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self, job_id: str) -> None:
-        self.reply(self.service.jobs.get(job_id).to_json())
+        job = self.service.jobs.get(job_id)
+        self.service.jobs.watch(job_id)
+        self.reply(job.to_json())
 
     @tornado.web.authenticated
     @answers_errors

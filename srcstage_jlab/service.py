@@ -23,6 +23,7 @@ from .errors import (
     NoDestination,
     NotFound,
     NotServed,
+    NotSignedIn,
     NotStaged,
     PrecheckFailed,
     SrcStageError,
@@ -46,9 +47,11 @@ LOOKUP_CONCURRENCY = 16
 LIST_NAMESPACE_ABOVE = 20
 LIST_LIMIT = 100_000
 COLLECTION_TYPES = ("dataset", "container")
-# Progress from locate (when the status answer carries no counts): per poll at most this many
-# locate calls, and no more once a batch's worth of DIDs is known not to be there yet.
-LOCATE_PER_POLL = 200
+# Progress from locate (when the status answer carries no counts): DIDs are located in batches
+# of LOCATE_BATCH (concurrently); a poll goes on to the next batch while at least half of the
+# last one was all there (files are arriving: find them now, not a poll later), and stops at
+# LOCATE_PER_POLL calls. A poll while nothing has arrived costs one batch.
+LOCATE_PER_POLL = 2000
 LOCATE_BATCH = 16
 
 
@@ -114,6 +117,7 @@ class StagingService:
             self._job_status,
             interval=settings.poll_interval,
             max_interval=settings.max_poll_interval,
+            idle_interval=settings.idle_poll_interval,
             log=log,
             states=self.states,
         )
@@ -610,7 +614,25 @@ class StagingService:
     async def _job_status(self, job: Job) -> dict:
         """The DM status answer, with progress from locate when the answer carries no counts
         (or counts of a finished copy under a state word we do not know)."""
-        answer = await self.dm.stage_status(job.id)
+        try:
+            answer = await self.dm.stage_status(job.id)
+        except (NotFound, NotSignedIn):
+            raise
+        except SrcStageError:
+            # The status route fails (after its retries): the data still tells how far the
+            # job is, and that it is done when every file is there.
+            located = await self._locate_progress_or_none(job)
+            if not located:
+                raise
+            if not located["complete"]:
+                job.progress, job.progress_from = located["progress"], "locate"
+                raise
+            return {
+                "state": job.state,
+                "progress": located["progress"],
+                "all_at_destination": True,
+                "progress_from": "locate",
+            }
         if job.members is not None and not job.parent_did:
             parent = parent_did_in(answer, job.parent_namespace or "", set(job.members))
             if parent:
@@ -659,6 +681,12 @@ class StagingService:
             located = []
         return self._file_map(located, destination)
 
+    async def _locate_progress_or_none(self, job: Job) -> dict | None:
+        try:
+            return await self._locate_progress(job)
+        except SrcStageError:
+            return None
+
     async def _locate_progress(self, job: Job) -> dict:
         """Files with a replica at the destination, from locate: bounded per poll, and a DID
         whose files are all there is never located again."""
@@ -668,15 +696,18 @@ class StagingService:
         pending = [t for t in targets if not (t in cache and cache[t][0] and cache[t][0] <= set(cache[t][1]))]
         start = self._locate_offset.get(job.id, 0) % max(len(pending), 1)
         pending = pending[start:] + pending[:start]
-        checked = misses = 0
-        while pending and checked < LOCATE_PER_POLL and misses < LOCATE_BATCH:
+        checked = 0
+        while pending and checked < LOCATE_PER_POLL:
             size = min(LOCATE_BATCH, LOCATE_PER_POLL - checked)
             batch, pending = pending[:size], pending[size:]
             results = await asyncio.gather(*(self._locate_one(t, destination) for t in batch))
+            misses = 0
             for target, (keys, here) in zip(batch, results, strict=True):
                 cache[target] = (keys, here)
                 misses += not keys or not keys <= set(here)
             checked += len(batch)
+            if misses * 2 > len(batch):
+                break  # mostly not there yet: the next poll goes on from here
         self._locate_offset[job.id] = start + checked
         located = [cache[t] for t in targets if t in cache]
         never = len(targets) - len(located)

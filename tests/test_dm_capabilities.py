@@ -15,8 +15,8 @@ import pytest
 import traitlets.config
 
 from srcstage_jlab.app import SrcStage
-from srcstage_jlab.errors import NotFound, NotServed
-from srcstage_jlab.service import LOCATE_PER_POLL, StagingService
+from srcstage_jlab.errors import NotFound, NotServed, SrcStageError
+from srcstage_jlab.service import LOCATE_BATCH, LOCATE_PER_POLL, StagingService
 from srcstage_jlab.srcnet.data_management import parent_did_in
 from srcstage_jlab.staging.jobs import Job, state_table
 
@@ -203,20 +203,69 @@ async def test_a_known_failure_word_fails_even_with_files_there_and_words_are_co
         state_table({"X": "maybe"})
 
 
-async def test_locate_per_poll_is_bounded(tmp_path, monkeypatch):
-    many = [f"ska-mid:g{i:05d}" for i in range(1000)]
+async def test_locate_per_poll_is_bounded_and_costs_one_batch_while_nothing_is_there(tmp_path, monkeypatch):
+    many = [f"ska-mid:g{i:05d}" for i in range(LOCATE_PER_POLL + 500)]
     script = ScriptedSrcnet(many)
     service = make_service(tmp_path, script, monkeypatch)
     collection = await service.collections.create("big", many)
     job = await service.stage(collection.id)
     await service.jobs.stop()
-    script.at_destination = set(many)  # all there: every poll checks as many as it may
+
+    def located_since(n):
+        return sum(r.startswith("GET /dm/data/locate/") for r in script.requests[n:])
+
+    n = len(script.requests)  # nothing there yet: one batch a poll
+    job.apply(await service._job_status(job), service.states)
+    assert located_since(n) == LOCATE_BATCH and job.progress["files_done"] == 0
+
+    script.at_destination = set(many)  # all there: a poll goes on while batches hit, up to the bound
     n = len(script.requests)
     job.apply(await service._job_status(job), service.states)
-    assert len(script.requests) - n <= LOCATE_PER_POLL + 1 and job.phase != "completed"
+    assert located_since(n) == LOCATE_PER_POLL and job.phase != "completed"
     while job.phase != "completed":
         job.apply(await service._job_status(job), service.states)
-    assert sum(r.startswith("GET /dm/data/locate/") for r in script.requests) == len(many)
+    # Every DID located once while there, plus the one batch that found nothing.
+    assert located_since(0) == len(many) + LOCATE_BATCH
+    await service.stop()
+
+
+async def test_a_poll_stops_at_the_first_batch_that_is_mostly_not_there(tmp_path, monkeypatch):
+    many = [f"ska-mid:h{i:04d}" for i in range(400)]
+    script = ScriptedSrcnet(many)
+    service = make_service(tmp_path, script, monkeypatch)
+    collection = await service.collections.create("arriving", many)
+    job = await service.stage(collection.id)
+    await service.jobs.stop()
+    script.at_destination = set(many[:100])  # the first 100 have arrived
+    n = len(script.requests)
+    job.apply(await service._job_status(job), service.states)
+    located = sum(r.startswith("GET /dm/data/locate/") for r in script.requests[n:])
+    # 6 full batches (96) hit, the 7th holds 4 hits and 12 misses: stop there.
+    assert located == 7 * LOCATE_BATCH and job.progress["files_done"] == 100
+    await service.stop()
+
+
+async def test_a_failing_status_route_does_not_stop_completion_from_the_data(tmp_path, monkeypatch):
+    script = ScriptedSrcnet(MEMBERS[:3])
+    service = make_service(tmp_path, script, monkeypatch)
+    collection = await service.collections.create("c", MEMBERS[:3])
+    job = await service.stage(collection.id)
+    await service.jobs.stop()
+
+    def status_down(request):  # the status route answers 503; every other route as before
+        if request.url.path == "/dm/data/stage/j1":
+            return httpx.Response(503, json={"detail": "status backend down"})
+        return script(request)
+
+    dm = service.dm_client
+    dm._http = httpx.AsyncClient(base_url=dm.base_url, transport=httpx.MockTransport(status_down))
+    script.at_destination = set(MEMBERS[:2])
+    with pytest.raises(SrcStageError):  # not there yet: the status error stands, progress moves
+        await service._job_status(job)
+    assert job.progress == {"files_done": 2, "files_total": 3, "bytes_done": None, "bytes_total": None}
+    script.at_destination = set(MEMBERS[:3])
+    job.apply(await service._job_status(job), service.states)
+    assert job.phase == "completed" and job.progress_from == "locate" and job.progress["files_done"] == 3
     await service.stop()
 
 

@@ -1,16 +1,20 @@
 """Staging jobs: one server-side poller per active job, persisted so tracking survives restarts.
 
 However many browser tabs or kernels watch a job, only its poller calls the DM
-API; readers get the last answer from memory. The poller backs off while nothing
-changes and stops when the job is finished.
+API; readers get the last answer from memory. The poller's cadence follows what is
+known (see `next_delay`): a watched job is polled often enough that its completion
+shows within max(5 s, 10 % of its age); an unwatched one backs off further and is
+woken when someone looks again. It stops when the job is finished.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import NotFound, NotSignedIn, SrcStageError, Unavailable
@@ -136,6 +140,54 @@ class Job:
 
 StatusFetcher = Callable[[Job], Awaitable[dict]]
 
+# The promise to a watcher: completion shown within max(LAG_FLOOR_S, LAG_SHARE x the job's age).
+LAG_FLOOR_S = 5.0
+LAG_SHARE = 0.10
+# A job is watched while a browser tab (its model polls only while visible) or a kernel's
+# job.wait() has read it within this many poll intervals.
+WATCH_WINDOW_INTERVALS = 5
+
+
+def age_of(job: Job, now: datetime | None = None) -> float:
+    """Seconds since the job was created (0 when its time cannot be read)."""
+    try:
+        created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return 0.0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    return max(0.0, ((now or datetime.now(timezone.utc)) - created).total_seconds())
+
+
+def watched_cap(age_s: float, interval: float, max_interval: float) -> float:
+    """The longest wait between polls of a watched job: the lag promise less one poll of the
+    reader (which polls the server every `interval`), never under `interval`."""
+    goal = max(LAG_FLOOR_S, LAG_SHARE * age_s)
+    return max(interval, min(max_interval, goal - interval))
+
+
+def next_delay(
+    previous: float, *, changed: bool, cap: float, interval: float, eta: float | None, hint: float | None
+) -> float:
+    """Seconds until the next status call.
+
+    The DM's own hint wins when it gives one; counts moving at a known rate give an estimate
+    of the end, polled then; any other change polls again soon; no change backs off 1.5x.
+    All within [interval, cap]."""
+    for wanted in (hint, eta):
+        if wanted is not None:
+            return max(interval, min(cap, wanted))
+    return interval if changed else max(interval, min(cap, previous * 1.5))
+
+
+def hint_of(answer: dict) -> float | None:
+    """A DM's 'ask again in N s' hint, when its status answer carries one."""
+    for key in ("retry_after", "poll_after", "next_poll_s"):
+        value = answer.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 86400:
+            return float(value)
+    return None
+
 
 class JobTracker:
     def __init__(
@@ -147,15 +199,23 @@ class JobTracker:
         max_interval: float,
         log: logging.Logger,
         states: dict[str, str] | None = None,
+        idle_interval: float | None = None,
     ):
+        """`max_interval` bounds the wait while someone watches, `idle_interval` (default: the
+        same) while no one does."""
         self._file = JsonFile(path)
         self._fetch = fetch_status
         self.states = states or STATE_WORDS
         self.interval, self.max_interval = interval, max_interval
+        self.idle_interval = max(max_interval, idle_interval or max_interval)
         self.log = log
         self._jobs: dict[str, Job] = {j["id"]: Job(**j) for j in self._file.load({"jobs": []}).get("jobs", [])}
         self._pollers: dict[str, asyncio.Task] = {}
+        self._naps: dict[str, tuple[asyncio.Future, float]] = {}  # job id -> (its wait, when it ends)
+        self._watched_at: dict[str | None, float] = {}  # job id (None: every job) -> last read
+        self._counts: dict[str, tuple[float, int]] = {}  # job id -> (when, files done) last seen
         self.status_calls = 0  # for benchmarks and tests: DM status calls made
+        self.clock = time.monotonic  # seconds, for watching and rates (tests set their own)
 
     def start(self) -> None:
         """Resume polling every job that was still running when the server stopped."""
@@ -169,6 +229,22 @@ class JobTracker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._pollers.clear()
+
+    def watch(self, job_id: str | None = None) -> None:
+        """A reader looked at one job (or at the list: every job). A job whose next poll is
+        further off than a watched job's would be is polled now."""
+        now = self.clock()
+        self._watched_at[job_id] = now
+        for jid in [job_id] if job_id else list(self._naps):
+            nap = self._naps.get(jid)
+            job = self._jobs.get(jid)
+            if nap and job and nap[1] - now > watched_cap(age_of(job), self.interval, self.max_interval):
+                nap[0].cancel()
+
+    def watched(self, job_id: str) -> bool:
+        window = WATCH_WINDOW_INTERVALS * max(self.interval, 1.0)
+        now = self.clock()
+        return any(now - self._watched_at.get(key, -1e18) <= window for key in (job_id, None))
 
     def all(self) -> list[Job]:
         return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
@@ -204,17 +280,54 @@ class JobTracker:
             self._pollers[job_id] = task
             task.add_done_callback(lambda _t, j=job_id: self._pollers.pop(j, None))
 
+    async def _nap(self, job_id: str, delay: float) -> None:
+        """Sleep `delay` seconds, or less when `watch` wakes the job."""
+        nap = asyncio.ensure_future(asyncio.sleep(delay))
+        self._naps[job_id] = (nap, self.clock() + delay)
+        try:
+            await asyncio.wait({nap})
+        finally:
+            nap.cancel()
+            self._naps.pop(job_id, None)
+
+    def _cap(self, job: Job) -> float:
+        if self.watched(job.id):
+            return watched_cap(age_of(job), self.interval, self.max_interval)
+        return self.idle_interval
+
+    def _eta(self, job: Job) -> float | None:
+        """Seconds until every file is there, from the rate the counts moved since last seen."""
+        progress = job.progress or {}
+        done, total = progress.get("files_done"), progress.get("files_total")
+        if not isinstance(done, int) or not isinstance(total, int):
+            return None
+        now = self.clock()
+        last = self._counts.get(job.id)
+        self._counts[job.id] = (now, done)
+        if not last or done <= last[1] or now <= last[0]:
+            return None
+        rate = (done - last[1]) / (now - last[0])
+        return max(0, total - done) / rate
+
     async def _poll(self, job_id: str) -> None:
         delay = self.interval
         while job_id in self._jobs:
-            await asyncio.sleep(delay)
+            await self._nap(job_id, delay)
             job = self._jobs.get(job_id)
             if job is None:
                 return
             try:
                 self.status_calls += 1
-                changed = job.apply(await self._fetch(job), self.states)
-                delay = self.interval if changed else min(delay * 1.5, self.max_interval)
+                answer = await self._fetch(job)
+                changed = job.apply(answer, self.states)
+                delay = next_delay(
+                    delay,
+                    changed=changed,
+                    cap=self._cap(job),
+                    interval=self.interval,
+                    eta=self._eta(job),
+                    hint=hint_of(answer),
+                )
             except NotFound as err:
                 job.state, job.phase, job.error = "NOT_FOUND", "failed", err.to_json()
                 changed = True
@@ -223,16 +336,18 @@ class JobTracker:
                 changed = job.error != err.to_json()
                 job.error = err.to_json()
                 job.notice = RETRYING_NOTICE if isinstance(err, Unavailable) else None
-                delay = self.max_interval if isinstance(err, NotSignedIn) else min(delay * 2, self.max_interval)
+                cap = self._cap(job)
+                delay = cap if isinstance(err, NotSignedIn) else max(self.interval, min(delay * 2, cap))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug must not kill tracking silently
                 self.log.exception("srcstage: polling job %s failed", job_id)
-                delay = self.max_interval
+                delay = self._cap(job)
                 changed = False
             if changed:
                 job.updated_at = now_iso()
                 await self._save()
             if job.phase in TERMINAL_PHASES:
+                self._counts.pop(job_id, None)
                 self.log.info("srcstage: job %s finished: %s", job_id, job.state)
                 return

@@ -219,3 +219,101 @@ def test_forget_stops_the_poller_and_the_job_is_gone(tmp_path, pauses):
     assert asyncio.run(go()) == {}
     with pytest.raises(errors.NotFound):
         tracker.get("job-1")
+
+
+# --- cadence: watched or not, age, counts, hints ---------------------------------------------
+
+
+def test_the_watched_cap_keeps_the_lag_promise_and_grows_with_age():
+    interval, longest = 2.0, 30.0
+    assert jobs_module.watched_cap(0, interval, longest) == 3.0  # 5 s promise less one reader poll
+    assert jobs_module.watched_cap(300, interval, longest) == 28.0  # 10 % of 5 min, less one poll
+    assert jobs_module.watched_cap(3600, interval, longest) == longest
+    assert jobs_module.watched_cap(0, 10.0, longest) == 10.0  # never under the interval
+
+
+def test_next_delay_prefers_the_dm_hint_then_the_estimate_then_backs_off():
+    base = {"interval": 1.0, "cap": 20.0}
+    assert jobs_module.next_delay(4.0, changed=True, eta=None, hint=7.0, **base) == 7.0
+    assert jobs_module.next_delay(4.0, changed=True, eta=12.0, hint=None, **base) == 12.0
+    assert jobs_module.next_delay(4.0, changed=True, eta=500.0, hint=None, **base) == 20.0
+    assert jobs_module.next_delay(4.0, changed=True, eta=None, hint=None, **base) == 1.0
+    assert jobs_module.next_delay(4.0, changed=False, eta=None, hint=None, **base) == 6.0
+    assert jobs_module.next_delay(18.0, changed=False, eta=None, hint=None, **base) == 20.0
+    assert jobs_module.hint_of({"retry_after": 9}) == 9.0 and jobs_module.hint_of({"retry_after": True}) is None
+
+
+def test_an_unwatched_job_backs_off_to_the_idle_interval_and_a_watched_one_does_not(tmp_path, pauses):
+    same = {"state": "STAGING"}
+    fetch = StatusScript(same)
+    tracker = JobTracker(
+        tmp_path / "jobs.json", fetch, interval=INTERVAL, max_interval=MAX_INTERVAL, idle_interval=60.0, log=LOG
+    )
+
+    async def go(watch: bool):
+        pauses.clear()
+        job = new_job("w" if watch else "u")
+        await tracker.add(job, {"state": "SUBMITTED"})
+        for _ in range(30):
+            if watch:
+                tracker.watch()
+            await turn()
+        await tracker.stop()
+        return list(pauses)
+
+    unwatched = asyncio.run(go(False))
+    watched = asyncio.run(go(True))
+    assert max(unwatched) == 60.0
+    # A young watched job: within the 5 s promise less one reader poll.
+    assert max(watched) == jobs_module.watched_cap(0, INTERVAL, MAX_INTERVAL) == 4.0
+
+
+def test_a_reader_wakes_a_job_whose_next_poll_is_too_far_off(tmp_path):
+    calls: list[float] = []
+
+    async def fetch(job):
+        calls.append(asyncio.get_running_loop().time())
+        return {"state": "STAGING", "retry_after": 20}  # unwatched, the next poll is 20 s off
+
+    tracker = JobTracker(tmp_path / "jobs.json", fetch, interval=0.01, max_interval=0.05, idle_interval=30.0, log=LOG)
+
+    async def go():
+        await tracker.add(new_job(), {"state": "SUBMITTED"})
+        await REAL_SLEEP(0.3)
+        quiet = len(calls)
+        tracker.watch("job-1")
+        await REAL_SLEEP(0.2)
+        woken = len(calls) - quiet
+        await tracker.stop()
+        return quiet, woken
+
+    quiet, woken = asyncio.run(go())
+    assert quiet == 1 and woken >= 2  # woken at once, then polled within the watched cap
+
+
+def test_counts_moving_at_a_known_rate_poll_near_the_estimated_end(tmp_path, pauses):
+    now = [0.0]
+    answers = iter(
+        [
+            {"state": "STAGING", "progress": {"files_done": 10, "files_total": 100}},
+            {"state": "STAGING", "progress": {"files_done": 20, "files_total": 100}},
+            {"state": "DONE", "progress": {"files_done": 100, "files_total": 100}},
+        ]
+    )
+
+    async def fetch(job):
+        now[0] += 10.0  # each answer 10 s after the one before
+        return next(answers)
+
+    tracker = JobTracker(
+        tmp_path / "jobs.json", fetch, interval=INTERVAL, max_interval=MAX_INTERVAL, idle_interval=500.0, log=LOG
+    )
+    tracker.clock = lambda: now[0]
+
+    async def go():
+        await follow(tracker, new_job(), {"state": "SUBMITTED"}, until=lambda j: j.phase == "completed")
+        await tracker.stop()
+
+    asyncio.run(go())
+    # 10 files in 10 s, 80 to go: the next poll 80 s later (not the 1.5x backoff).
+    assert pauses[2] == 80.0
