@@ -47,6 +47,9 @@ def srcstage_config(sandbox: Any, state_dir: Path, token_file: Path | None, **ov
         "max_lifetime": f"{sandbox.max_stage_lifetime_s}s",
         "poll_interval": 0.3,
         "max_poll_interval": 2.0,
+        # Unwatched jobs back off less than by default, so a test that reads a job only at the end
+        # (or a file) waits seconds, not minutes; watching is tested in tests/unit.
+        "idle_poll_interval": 5.0,
         "request_timeout": 10.0,
     }
     config.update(overrides)

@@ -135,6 +135,7 @@ class StatsHandler(ControlHandler):
         self.handle.stats.exchanges.clear()
         self.handle.stats.refreshes.clear()
         self.handle.stats.logins.clear()
+        self.handle.stats.rucio_calls.clear()
         self.send(self.handle.stats.as_json())
 
 
@@ -194,7 +195,7 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
         config.site_capabilities_port,
     )
 
-    rucio = RucioRest(rucio_url)
+    rucio = RucioRest(rucio_url, calls=stats.rucio_calls)
     dm = data_management.DataManagement(config, rucio, topology)
     dm_server = ServiceServer(
         _app(

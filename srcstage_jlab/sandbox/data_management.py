@@ -215,6 +215,9 @@ class DataManagement:
         self.profile = getattr(config, "dm_profile", "full")
         self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
         self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
+        # rule id -> (its lock counters, the lock counts read for them): a status call lists a
+        # rule's locks only when its counters moved since the last one, as a DM caching per rule would
+        self._lock_counts: dict[str, tuple[tuple, dict]] = {}
         # One staging request at a time: a repeat racing its first try (whose answer the client lost)
         # must find the first's job, not make a second one beside it.
         self.staging_lock = asyncio.Lock()
@@ -550,6 +553,32 @@ class DataManagement:
             self._sizes[job["job_id"]] = sizes
         return sizes
 
+    async def rule_lock_counts(self, job: dict, rule_id: str, rule: dict) -> dict:
+        """Files and bytes of a rule's locks by state; listed again only when the rule's lock
+        counters have moved."""
+        counters = tuple(rule.get(k) for k in ("locks_ok_cnt", "locks_replicating_cnt", "locks_stuck_cnt"))
+        cached = self._lock_counts.get(rule_id)
+        if cached and cached[0] == counters and None not in counters:
+            return cached[1]
+        counts = dict.fromkeys(
+            ("files_total", "files_ok", "files_replicating", "files_stuck", "bytes_total", "bytes_ok"), 0
+        )
+        locks = await self.call(self.rucio.rule_locks(job["user"], rule_id), f"rule {rule_id}")
+        sizes = await self.file_sizes(job) if locks else {}
+        for lock in locks:
+            state, size = str(lock.get("state")), sizes.get((lock["scope"], lock["name"]), 0)
+            counts["files_total"] += 1
+            counts["bytes_total"] += size
+            if state == "OK":
+                counts["files_ok"] += 1
+                counts["bytes_ok"] += size
+            elif state == "STUCK":
+                counts["files_stuck"] += 1
+            else:
+                counts["files_replicating"] += 1
+        self._lock_counts[rule_id] = (counters, counts)
+        return counts
+
     async def job_status(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
         job = self.jobs.get(job_id)
         if job is None:
@@ -573,19 +602,8 @@ class DataManagement:
                 raise rucio_to_api_error(err, f"rule {rule_id}") from None
             states.append(RULE_STATES.get(str(rule.get("state")), str(rule.get("state"))))
             expires.append(rucio_time(rule.get("expires_at")))
-            locks = await self.call(self.rucio.rule_locks(job["user"], rule_id), f"rule {rule_id}")
-            sizes = await self.file_sizes(job) if locks else {}
-            for lock in locks:
-                state, size = str(lock.get("state")), sizes.get((lock["scope"], lock["name"]), 0)
-                progress["files_total"] += 1
-                progress["bytes_total"] += size
-                if state == "OK":
-                    progress["files_ok"] += 1
-                    progress["bytes_ok"] += size
-                elif state == "STUCK":
-                    progress["files_stuck"] += 1
-                else:
-                    progress["files_replicating"] += 1
+            for key, value in (await self.rule_lock_counts(job, rule_id, rule)).items():
+                progress[key] += value
         known = [s for s in STATE_PRIORITY if s in states]
         state = known[0] if known else (states[0] if states else "EXPIRED")
         if self.profile == "confirmed":

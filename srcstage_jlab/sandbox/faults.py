@@ -61,6 +61,8 @@ class Stats:
     exchanges: collections.Counter = field(default_factory=collections.Counter)
     refreshes: collections.Counter = field(default_factory=collections.Counter)  # (user, audience) -> n
     logins: collections.Counter = field(default_factory=collections.Counter)  # user -> OIDC code logins
+    # The DM's calls to Rucio's REST API, "METHOD /first-segment" -> n (what a client's DM calls cost Rucio)
+    rucio_calls: collections.Counter = field(default_factory=collections.Counter)
 
     def as_json(self) -> dict:
         return {
@@ -68,6 +70,7 @@ class Stats:
                 {"user": user, "audience": aud, "count": n} for (user, aud), n in sorted(self.refreshes.items())
             ],
             "logins": dict(self.logins),
+            "rucio_calls": dict(self.rucio_calls),
             "requests": {svc: dict(c) for svc, c in self.requests.items()},
             "exchanges": [
                 {"user": user, "audience": aud, "count": n} for (user, aud), n in sorted(self.exchanges.items())

@@ -10,6 +10,7 @@ headers; `data_management.rucio_to_api_error` maps them to FastAPI-shaped answer
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from collections.abc import Iterable
@@ -55,11 +56,12 @@ def _parse(response: httpx.Response) -> Any:
 
 
 class RucioRest:
-    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 30.0, calls: collections.Counter | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
         self._tokens: dict[str, tuple[str, float]] = {}
         self._login_locks: dict[str, asyncio.Lock] = {}
+        self.calls = calls if calls is not None else collections.Counter()  # "METHOD /segment" -> n
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -114,6 +116,7 @@ class RucioRest:
         """One Rucio call as `account`; renews the Rucio token once if Rucio refuses it."""
         headers = {"Accept": STREAM if stream else "application/json"}
         content = json.dumps(body) if body is not None else None
+        self.calls[f"{method} /{path.lstrip('/').split('/', 1)[0]}"] += 1
         for attempt in (0, 1):
             headers["X-Rucio-Auth-Token"] = await self._token(account, renew=attempt > 0)
             try:
