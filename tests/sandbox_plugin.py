@@ -24,7 +24,7 @@ import pytest
 
 from srcstage_jlab.sandbox.config import SandboxConfig
 
-READY_TIMEOUT_S = 90.0
+READY_TIMEOUT_S = 180.0  # a loaded 2-core machine has taken over 90 s
 
 
 def _say(text: str) -> None:
