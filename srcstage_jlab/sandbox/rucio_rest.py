@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +21,8 @@ from urllib.parse import quote
 import httpx
 
 from . import config as cfg
+
+log = logging.getLogger(__name__)
 
 TOKEN_CACHE_S = 50 * 60
 STREAM = "application/x-json-stream"
@@ -55,10 +58,20 @@ def _parse(response: httpx.Response) -> Any:
         return text  # e.g. "Created" after POST /dids/...
 
 
+# Below the Rucio server's keep-alive (rucio_server.KEEPALIVE_S): see there.
+CLIENT_KEEPALIVE_S = 10.0
+# A dropped connection is retried once for calls that change nothing.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class RucioRest:
     def __init__(self, base_url: str, timeout_s: float = 30.0, calls: collections.Counter | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout_s,
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_S),
+        )
         self._tokens: dict[str, tuple[str, float]] = {}
         self._login_locks: dict[str, asyncio.Lock] = {}
         self.calls = calls if calls is not None else collections.Counter()  # "METHOD /segment" -> n
@@ -120,7 +133,7 @@ class RucioRest:
         for attempt in (0, 1):
             headers["X-Rucio-Auth-Token"] = await self._token(account, renew=attempt > 0)
             try:
-                response = await self._client.request(method, path, params=params, content=content, headers=headers)
+                response = await self._send(method, path, params=params, content=content, headers=headers)
             except httpx.HTTPError as exc:
                 raise RucioError(503, "ConnectionError", f"Rucio is not reachable ({type(exc).__name__})") from None
             if (
@@ -132,6 +145,15 @@ class RucioRest:
             self._raise_for(response)
             return _parse(response)
         return None  # unreachable
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._client.request(method, path, **kwargs)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if method not in IDEMPOTENT:
+                raise
+            log.info("Rucio dropped the connection (%s); retrying %s once", type(exc).__name__, method)
+            return await self._client.request(method, path, **kwargs)
 
     # --- catalogue -------------------------------------------------------------
     async def ping(self) -> dict:

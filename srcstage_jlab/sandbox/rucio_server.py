@@ -32,6 +32,11 @@ ROOT_EMAIL = "root@sandboxsrc.local"
 # neighbours) on 2 cores; --preload imports the app once and forks (faster start,
 # copy-on-write memory). Measured RSS is reported by `rss_mb()`.
 WORKERS, THREADS = 2, 4
+# gunicorn closes a connection idle for KEEPALIVE_S; the DM's client drops its idle
+# connections sooner (rucio_rest.CLIENT_KEEPALIVE_S), so it never sends on a socket the
+# server is closing (gunicorn's default of 2 s under httpx's 5 s gave a
+# RemoteProtocolError now and then: a spurious 503 from the DM).
+KEEPALIVE_S = 30
 # Rucio's JSONB metadata plugin on an external PostgreSQL (here: the sandbox's own cluster).
 METADATA_PLUGIN = "rucio.core.did_meta_plugins.postgres_meta.ExternalPostgresJSONDidMeta"
 METADATA_TABLE = "science_metadata"
@@ -230,6 +235,8 @@ class RucioServer:
                 f"python:{__name__}",
                 "--timeout",
                 "120",
+                "--keep-alive",
+                str(KEEPALIVE_S),
                 "--graceful-timeout",
                 "5",
                 "--log-level",
