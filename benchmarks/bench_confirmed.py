@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import traitlets.config  # noqa: E402
 
 from srcstage_jlab.app import SrcStage  # noqa: E402
-from srcstage_jlab.errors import SrcStageError  # noqa: E402
+from srcstage_jlab.errors import ExtensionError  # noqa: E402
 from srcstage_jlab.service import LOCATE_BATCH, LOCATE_PER_POLL, StagingService  # noqa: E402
 from tests.sandbox_plugin import start_sandbox, stop_sandbox  # noqa: E402
 from tests.server_plugin import demo_token_file, srcstage_config  # noqa: E402
@@ -76,7 +76,7 @@ async def run(sb, workdir: Path, n_files: int, timeout_s: float) -> None:
         before = sum(counts.values())
         try:
             job.apply(await service._job_status(job), service.states)
-        except SrcStageError as err:  # the tracker keeps the last state and tries again; so do we
+        except ExtensionError as err:  # the tracker keeps the last state and tries again; so do we
             errors[err.message] += 1
         per_poll.append(sum(counts.values()) - before)
         if len(per_poll) % 10 == 1:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_staging as bs  # noqa: E402  (its service, instrumentation and counters)
 
-from srcstage_jlab.errors import SrcStageError  # noqa: E402
+from srcstage_jlab.errors import ExtensionError  # noqa: E402
 from tests.sandbox.helpers import Control  # noqa: E402
 from tests.sandbox_plugin import start_sandbox, stop_sandbox  # noqa: E402
 from tests.server_plugin import demo_token_file  # noqa: E402
@@ -59,7 +59,7 @@ async def step(service, control: Control, label: str, rows: list, coro):
     result = None
     try:
         result = await coro
-    except SrcStageError as err:  # measured and reported, not hidden
+    except ExtensionError as err:  # measured and reported, not hidden
         error = f"{type(err).__name__}: {err.message}"[:300]
     figures = bs.since(service, before)
     dm = sum(bs.dm_requests(control).values())

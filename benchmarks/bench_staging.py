@@ -53,7 +53,7 @@ import httpx  # noqa: E402
 import traitlets.config  # noqa: E402
 
 from srcstage_jlab.app import SrcStage  # noqa: E402
-from srcstage_jlab.errors import SrcStageError  # noqa: E402
+from srcstage_jlab.errors import ExtensionError  # noqa: E402
 from srcstage_jlab.sandbox.config import SandboxConfig  # noqa: E402
 from srcstage_jlab.service import StagingService  # noqa: E402
 from tests.sandbox.helpers import Control  # noqa: E402
@@ -218,7 +218,7 @@ async def collection_run(
         t = time.perf_counter()
         try:
             job = await service.stage(collection.id, "1d")
-        except SrcStageError as err:  # measured and reported, not hidden
+        except ExtensionError as err:  # measured and reported, not hidden
             stage_error = f"{type(err).__name__}: {err.message} {err.detail or ''}".strip()[:400]
             say(f"  ! staging '{label}' failed after {time.perf_counter() - t:.1f} s: {stage_error}")
         steps["stage"] = time.perf_counter() - t

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class SrcStageError(Exception):
+class ExtensionError(Exception):
     code = "error"
     status = 500
 
@@ -38,45 +38,45 @@ class SrcStageError(Exception):
         return body
 
 
-class InvalidInput(SrcStageError):
+class InvalidInput(ExtensionError):
     code, status = "invalid_input", 400
 
 
-class NotFound(SrcStageError):
+class NotFound(ExtensionError):
     code, status = "not_found", 404
 
 
-class NotSignedIn(SrcStageError):
+class NotSignedIn(ExtensionError):
     code, status = "not_signed_in", 401
 
 
-class Forbidden(SrcStageError):
+class Forbidden(ExtensionError):
     code, status = "forbidden", 403
 
 
-class Conflict(SrcStageError):
+class Conflict(ExtensionError):
     code, status = "conflict", 409
 
 
-class PrecheckFailed(SrcStageError):
+class PrecheckFailed(ExtensionError):
     code, status = "precheck_failed", 409
 
 
-class NotStaged(SrcStageError):
+class NotStaged(ExtensionError):
     code, status = "not_staged", 404
 
 
-class NoDestination(SrcStageError):
+class NoDestination(ExtensionError):
     code, status = "no_destination", 409
 
 
-class NotServed(SrcStageError):
+class NotServed(ExtensionError):
     """The DM API here does not serve an (adopted) route; callers with a fallback catch it."""
 
     code, status = "not_served", 501
 
 
-class Unavailable(SrcStageError):
+class Unavailable(ExtensionError):
     code, status = "unavailable", 503
 
 
@@ -97,7 +97,7 @@ SERVICE_TITLES = {
 }
 
 
-def from_srcnet(service: str, status: int, detail: Any) -> SrcStageError:
+def from_srcnet(service: str, status: int, detail: Any) -> ExtensionError:
     """The error to raise for a non-success SRCNet answer (after any retries)."""
     title = SERVICE_TITLES.get(service, service)
     if status in _SRCNET_STATUS:
@@ -107,4 +107,4 @@ def from_srcnet(service: str, status: int, detail: Any) -> SrcStageError:
         return Unavailable(
             f"{title} failed (HTTP {status}). Try again in a moment.", detail, service=service, status=502
         )
-    return SrcStageError(f"{title} answered HTTP {status}.", detail, service=service, status=502)
+    return ExtensionError(f"{title} answered HTTP {status}.", detail, service=service, status=502)

@@ -22,7 +22,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from . import validation
-from .errors import InvalidInput, SrcStageError
+from .errors import ExtensionError, InvalidInput
 from .service import StagingService
 
 NAMESPACE = "srcstage"
@@ -37,7 +37,7 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
         try:
             self.input = await self.checked_input(method.__name__, args)
             await method(self, *args, **kwargs)
-        except SrcStageError as err:
+        except ExtensionError as err:
             self.fail(err)
         except tornado.web.HTTPError as err:  # tornado's own refusals (e.g. a bad argument) stay client errors
             if err.status_code >= 500:
@@ -46,7 +46,7 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
         except Exception:
             self.log.exception("srcstage: unexpected error in %s %s", self.request.method, self.request.path)
             self.fail(
-                SrcStageError("Something went wrong in the SRCNet staging extension; the server log has the details.")
+                ExtensionError("Something went wrong in the SRCNet staging extension; the server log has the details.")
             )
 
     return wrapper
@@ -81,7 +81,7 @@ class SrcStageHandler(APIHandler):
         else:
             self.finish(json.dumps(data))
 
-    def fail(self, err: SrcStageError) -> None:
+    def fail(self, err: ExtensionError) -> None:
         if err.status >= 500:
             self.log.warning(
                 "srcstage: %s %s -> %s: %s", self.request.method, self.request.path, err.status, err.message

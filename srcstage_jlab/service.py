@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import (
     Conflict,
+    ExtensionError,
     InvalidInput,
     NoDestination,
     NotFound,
@@ -26,18 +27,17 @@ from .errors import (
     NotSignedIn,
     NotStaged,
     PrecheckFailed,
-    SrcStageError,
     Unavailable,
 )
 from .srcnet import data_management, site_capabilities
 from .srcnet.auth import HubTokenSource, TokenBroker
 from .srcnet.data_management import DataManagement, parent_did_in
 from .srcnet.http import RETRYING_NOTICE, AuthorizedService, ServiceClient
-from .srcnet.site_capabilities import Destination, SiteCapabilities, choose_destination
+from .srcnet.site_capabilities import SiteCapabilities, StagingDestination, choose_destination
 from .staging import lifetimes
-from .staging.collections import Collection, CollectionStore
+from .staging.collections import CollectionStore, StoredCollection
 from .staging.dids import Did, did_safe_name, parse_did
-from .staging.jobs import TERMINAL_PHASES, Job, JobTracker, phase_of, progress_of, state_table
+from .staging.jobs import TERMINAL_PHASES, JobTracker, TrackedJob, phase_of, progress_of, state_table
 from .staging.paths import deterministic_suffix, find_tail, local_path
 from .staging.summary import StageSummary, over_quota_problem, quota_verdict
 
@@ -130,7 +130,7 @@ class StagingService:
         if self.default_lifetime_s > self.max_lifetime_s:
             raise ValueError("SrcStage.default_lifetime is longer than SrcStage.max_lifetime")
         self.summary = StageSummary(self.dm)
-        self._destination: tuple[float, Destination] | None = None
+        self._destination: tuple[float, StagingDestination] | None = None
         self._destination_lock = asyncio.Lock()
 
     def start(self) -> None:
@@ -214,7 +214,7 @@ class StagingService:
 
     # --- destination ---------------------------------------------------------------
 
-    async def destination(self, refresh: bool = False) -> Destination:
+    async def destination(self, refresh: bool = False) -> StagingDestination:
         async with self._destination_lock:
             cached = self._destination
             if cached and not refresh and time.monotonic() - cached[0] < self.settings.destination_cache_s:
@@ -231,7 +231,7 @@ class StagingService:
             self._destination = (time.monotonic(), destination)
             return destination
 
-    def mount_for(self, destination: Destination) -> str | None:
+    def mount_for(self, destination: StagingDestination) -> str | None:
         mounts = self.settings.mounts
         return mounts.get(destination.area.name) or mounts.get(destination.area.id)
 
@@ -290,7 +290,7 @@ class StagingService:
             metadata = {}
         return {"did": str(did), "metadata": metadata}
 
-    async def _destination_or_none(self) -> Destination | None:
+    async def _destination_or_none(self) -> StagingDestination | None:
         try:
             return await self.destination()
         except NoDestination:
@@ -298,7 +298,7 @@ class StagingService:
 
     # --- collections -------------------------------------------------------------------
 
-    async def resolve(self, collection: Collection) -> None:
+    async def resolve(self, collection: StoredCollection) -> None:
         """Learn the type and size of entries not known yet; NotFound names any unknown DID.
 
         Read-only in SRCNet. Types decide the collection DID's shape: Rucio datasets hold
@@ -414,7 +414,7 @@ class StagingService:
     async def _collection_info(self, did: Did) -> dict:
         try:
             info = await self.dm.read_collection(did)
-        except SrcStageError:
+        except ExtensionError:
             return {}  # sizes are a nicety; the submission itself succeeded
         return {
             "files": info.get("files") if isinstance(info.get("files"), int) else None,
@@ -423,7 +423,7 @@ class StagingService:
 
     # --- pre-check and stage ------------------------------------------------------------
 
-    async def _policy_problems(self, lifetime_s: int) -> tuple[list[dict], Destination | None]:
+    async def _policy_problems(self, lifetime_s: int) -> tuple[list[dict], StagingDestination | None]:
         """What our own policy check says before anything is asked of the DM API."""
         problems = []
         if lifetime_s > self.max_lifetime_s:
@@ -496,7 +496,7 @@ class StagingService:
             "quota": quota,
         }
 
-    async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> Job:
+    async def stage(self, collection_id: str, lifetime: Any = None, namespace: str | None = None) -> TrackedJob:
         """Check policy, then stage one of two ways: with the collection routes, submit the
         collection DID (idempotent) and stage it; without them, one confirmed staging request
         with the member DIDs and parent_namespace, the DM making the parent container."""
@@ -535,7 +535,7 @@ class StagingService:
             answer = await self.dm.stage(destination.area.id, lifetime_s, did.namespace, [did])
         except NotServed:
             raise
-        except SrcStageError as err:
+        except ExtensionError as err:
             # The DID exists now: say both facts; a retry stages the same DID, makes no second one.
             said = err.detail if isinstance(err.detail, str) and err.detail else err.message
             raise type(err)(
@@ -546,7 +546,7 @@ class StagingService:
                 extra={**err.extra, "submitted": str(did), "collection": collection.to_json()},
             ) from None
         self.summary.forget()
-        job = Job(
+        job = TrackedJob(
             id=str(answer["job_id"]),
             did=str(did),
             destination=destination.area.to_json(),
@@ -559,7 +559,7 @@ class StagingService:
         self.log.info("srcstage: staging job %s for %s to %s", job.id, did, destination.area.name)
         return await self.jobs.add(job, answer)
 
-    async def _stage_members(self, collection: Collection, lifetime_s: int, namespace: str | None) -> Job:
+    async def _stage_members(self, collection: StoredCollection, lifetime_s: int, namespace: str | None) -> TrackedJob:
         """The confirmed staging request: the member DIDs, parent_namespace = the user's namespace."""
         namespace = namespace or await self.default_namespace()
         destination = await self.destination()
@@ -569,7 +569,7 @@ class StagingService:
         answer = await self.dm.stage(destination.area.id, lifetime_s, namespace, collection.dids)
         parent = parent_did_in(answer, namespace, set(members))
         description = f"collection of {len(members)} DIDs in {namespace}"
-        job = Job(
+        job = TrackedJob(
             id=str(answer["job_id"]),
             did=parent or description,
             destination=destination.area.to_json(),
@@ -596,7 +596,7 @@ class StagingService:
         self.log.info("srcstage: staging job %s for %s to %s", job.id, job.did, destination.area.name)
         return await self.jobs.add(job, answer)
 
-    def _live_members_job(self, members: list[str], destination: Destination) -> Job | None:
+    def _live_members_job(self, members: list[str], destination: StagingDestination) -> TrackedJob | None:
         wanted = set(members)
         for job in self.jobs.all():
             if (
@@ -611,14 +611,14 @@ class StagingService:
 
     # --- following a job -----------------------------------------------------------------
 
-    async def _job_status(self, job: Job) -> dict:
+    async def _job_status(self, job: TrackedJob) -> dict:
         """The DM status answer, with progress from locate when the answer carries no counts
         (or counts of a finished copy under a state word we do not know)."""
         try:
             answer = await self.dm.stage_status(job.id)
         except (NotFound, NotSignedIn):
             raise
-        except SrcStageError:
+        except ExtensionError:
             # The status route fails (after its retries): the data still tells how far the
             # job is, and that it is done when every file is there.
             located = await self._locate_progress_or_none(job)
@@ -660,20 +660,20 @@ class StagingService:
             "progress_from": "locate",
         }
 
-    def _collection_or_none(self, collection_id: str | None) -> Collection | None:
+    def _collection_or_none(self, collection_id: str | None) -> StoredCollection | None:
         try:
             return self.collections.get(collection_id) if collection_id else None
         except NotFound:
             return None
 
     @staticmethod
-    def _targets(job: Job) -> list[str]:
+    def _targets(job: TrackedJob) -> list[str]:
         """What to locate to see a job's files: the parent DID once known, else the members."""
         if job.members is None:
             return [job.did]
         return [job.parent_did] if job.parent_did else list(job.members)
 
-    async def _locate_one(self, did_text: str, destination: Destination) -> tuple[set[str], dict[str, str]]:
+    async def _locate_one(self, did_text: str, destination: StagingDestination) -> tuple[set[str], dict[str, str]]:
         self.locate_calls += 1
         try:
             located = await self.dm.locate(parse_did(did_text))
@@ -681,13 +681,13 @@ class StagingService:
             located = []
         return self._file_map(located, destination)
 
-    async def _locate_progress_or_none(self, job: Job) -> dict | None:
+    async def _locate_progress_or_none(self, job: TrackedJob) -> dict | None:
         try:
             return await self._locate_progress(job)
-        except SrcStageError:
+        except ExtensionError:
             return None
 
-    async def _locate_progress(self, job: Job) -> dict:
+    async def _locate_progress(self, job: TrackedJob) -> dict:
         """Files with a replica at the destination, from locate: bounded per poll, and a DID
         whose files are all there is never located again."""
         destination = await self.destination()
@@ -722,7 +722,7 @@ class StagingService:
             },
         }
 
-    def _live_job(self, did: str, destination: Destination) -> Job | None:
+    def _live_job(self, did: str, destination: StagingDestination) -> TrackedJob | None:
         """A tracked job for this DID and destination that has not failed nor expired."""
         for job in self.jobs.all():
             if (
@@ -737,13 +737,13 @@ class StagingService:
     # --- staged files ----------------------------------------------------------------
 
     @staticmethod
-    def _is_destination(location: dict, destination: Destination) -> bool:
+    def _is_destination(location: dict, destination: StagingDestination) -> bool:
         return (
             location.get("identifier") == destination.area.name
             or location.get("associated_storage_area_id") == destination.area.id
         )
 
-    async def paths(self, did: Did, destination: Destination | None = None) -> dict:
+    async def paths(self, did: Did, destination: StagingDestination | None = None) -> dict:
         """Local paths of the DID's files on this server's mount of the destination."""
         destination = destination or await self.destination()
         mount = self.mount_for(destination)
@@ -755,7 +755,7 @@ class StagingService:
         everywhere, urls = self._file_map(await self.dm.locate(did), destination)
         return await self._paths_answer(str(did), destination, mount, everywhere, urls)
 
-    def _file_map(self, locations: list[dict], destination: Destination) -> tuple[set[str], dict[str, str]]:
+    def _file_map(self, locations: list[dict], destination: StagingDestination) -> tuple[set[str], dict[str, str]]:
         """From a locate answer: every file's key, and {key: replica URL} of those at the destination."""
         everywhere: set[str] = set()
         here: dict[str, str] = {}
@@ -770,7 +770,7 @@ class StagingService:
         return everywhere, here
 
     async def _paths_answer(
-        self, did: str, destination: Destination, mount: str, everywhere: set[str], urls: dict[str, str]
+        self, did: str, destination: StagingDestination, mount: str, everywhere: set[str], urls: dict[str, str]
     ) -> dict:
         here: dict[str, str] = {}
         for key, url in urls.items():
@@ -798,7 +798,7 @@ class StagingService:
             return await self.paths(parse_did(job.did))
         return await self._members_paths(job)
 
-    async def _members_paths(self, job: Job) -> dict:
+    async def _members_paths(self, job: TrackedJob) -> dict:
         """Paths of a job staged by the confirmed request: locate of its parent or members
         (what the poller located already is not asked again)."""
         destination = await self.destination()

@@ -15,10 +15,10 @@ import pytest
 import traitlets.config
 
 from srcstage_jlab.app import SrcStage
-from srcstage_jlab.errors import NotFound, NotServed, SrcStageError
+from srcstage_jlab.errors import ExtensionError, NotFound, NotServed
 from srcstage_jlab.service import LOCATE_BATCH, LOCATE_PER_POLL, StagingService
 from srcstage_jlab.srcnet.data_management import parent_did_in
-from srcstage_jlab.staging.jobs import Job, state_table
+from srcstage_jlab.staging.jobs import TrackedJob, state_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site-capabilities-nodes.json"
 AREA = {"name": "AUSSRC_STORM", "id": "f1902d12-9c48-4673-a55a-7e7d05b6c57b"}
@@ -260,7 +260,7 @@ async def test_a_failing_status_route_does_not_stop_completion_from_the_data(tmp
     dm = service.dm_client
     dm._http = httpx.AsyncClient(base_url=dm.base_url, transport=httpx.MockTransport(status_down))
     script.at_destination = set(MEMBERS[:2])
-    with pytest.raises(SrcStageError):  # not there yet: the status error stands, progress moves
+    with pytest.raises(ExtensionError):  # not there yet: the status error stands, progress moves
         await service._job_status(job)
     assert job.progress == {"files_done": 2, "files_total": 3, "bytes_done": None, "bytes_total": None}
     script.at_destination = set(MEMBERS[:3])
@@ -278,6 +278,6 @@ def test_parent_did_is_taken_from_any_field():
 
 
 def test_job_answers_leave_members_out():
-    job = Job(id="j", did="d", destination={}, lifetime_s=1, members=["a:b"] * 3)
+    job = TrackedJob(id="j", did="d", destination={}, lifetime_s=1, members=["a:b"] * 3)
     assert "members" not in job.to_json() and job.to_json()["members_count"] == 3
     assert job.to_store()["members"] == ["a:b"] * 3

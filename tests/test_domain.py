@@ -15,7 +15,7 @@ from srcstage_jlab.errors import Conflict, InvalidInput, NoDestination, NotFound
 from srcstage_jlab.srcnet.site_capabilities import Topology, choose_destination, inactive_reason
 from srcstage_jlab.staging.collections import CollectionStore
 from srcstage_jlab.staging.dids import Did, did_safe_name, parse_did, parse_dids
-from srcstage_jlab.staging.jobs import Job, phase_of, progress_of
+from srcstage_jlab.staging.jobs import TrackedJob, phase_of, progress_of
 from srcstage_jlab.staging.lifetimes import describe, parse_lifetime
 from srcstage_jlab.staging.paths import deterministic_tail, did_from_tail, find_tail, local_path
 from srcstage_jlab.staging.store import JsonFile
@@ -134,7 +134,7 @@ def test_job_phases_never_guess_success(state, phase):
 
 
 def test_job_apply_keeps_unknown_state_verbatim():
-    job = Job(id="j", did="a:b", destination={}, lifetime_s=60)
+    job = TrackedJob(id="j", did="a:b", destination={}, lifetime_s=60)
     assert job.apply({"state": "Teleporting", "progress": {"files_total": 3, "files_ok": 1}})
     assert job.state == "Teleporting" and job.phase == "unknown"
     assert job.progress == {"files_total": 3, "files_done": 1, "bytes_total": None, "bytes_done": None}

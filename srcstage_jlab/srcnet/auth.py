@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..errors import InvalidInput, NotSignedIn, SrcStageError
+from ..errors import ExtensionError, InvalidInput, NotSignedIn
 from .http import ServiceClient
 
 DEFAULT_DEVICE_INTERVAL_S = 5
@@ -51,7 +51,7 @@ class TokenPair:
         """From an Auth API answer: the pair at top level or nested under `token`."""
         data = answer.get("token") if isinstance(answer, dict) and isinstance(answer.get("token"), dict) else answer
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise SrcStageError(
+            raise ExtensionError(
                 "The SRCNet Auth API answered without an access token.", None, service="auth", status=502
             )
         return cls.from_strings(data["access_token"], data.get("refresh_token"), data.get("expires_in"))
@@ -91,7 +91,7 @@ class HubTokenSource:
         try:
             response = await self._client.get(self.url)
         except httpx.HTTPError as exc:
-            raise SrcStageError(
+            raise ExtensionError(
                 f"JupyterHub did not answer ({type(exc).__name__}); try again in a moment.",
                 None,
                 service="hub",
@@ -104,7 +104,7 @@ class HubTokenSource:
                 service="hub",
             )
         if response.status_code != 200:
-            raise SrcStageError(f"JupyterHub answered HTTP {response.status_code}.", None, service="hub", status=502)
+            raise ExtensionError(f"JupyterHub answered HTTP {response.status_code}.", None, service="hub", status=502)
         try:
             state = response.json().get("auth_state")
         except (ValueError, AttributeError):
@@ -155,7 +155,7 @@ class TokenBroker:
         self._ignored_stamp: tuple | None = None  # the file as it was when the user signed out
         self._device: dict | None = None
         self._device_task: asyncio.Task | None = None
-        self._error: SrcStageError | None = None
+        self._error: ExtensionError | None = None
         self.exchanges: Counter[str] = Counter()
         self.refreshes = 0
         self._pick_up_environment()
@@ -189,7 +189,7 @@ class TokenBroker:
             return
         try:
             pair = TokenPair.from_answer(json.loads(text)) if text.startswith("{") else TokenPair.from_strings(text)
-        except (ValueError, SrcStageError):
+        except (ValueError, ExtensionError):
             self.log.warning("srcstage: the token file %s holds no usable token", self.token_file)
             return
         self._set_root(pair, "file")
@@ -213,7 +213,7 @@ class TokenBroker:
         self._hub_read_at = time.monotonic()
         try:
             access = await self.hub.access_token()
-        except SrcStageError as err:
+        except ExtensionError as err:
             if root is not None and root.seconds_left() > 0:
                 self.log.warning("srcstage: could not read a fresh SRCNet token from JupyterHub: %s", err)
                 return
@@ -229,7 +229,7 @@ class TokenBroker:
                 self._pick_up_environment()
                 try:
                     await self._read_hub()
-                except SrcStageError:
+                except ExtensionError:
                     pass  # shown as the session's error
         return self.session()
 
@@ -252,7 +252,7 @@ class TokenBroker:
                     fresh = TokenPair.from_answer(
                         await self.auth.request("GET", "/refresh", params={"refresh_token": root.refresh})
                     )
-                except SrcStageError as err:
+                except ExtensionError as err:
                     if root.seconds_left() > 0:
                         return root
                     self._root = None
@@ -314,7 +314,9 @@ class TokenBroker:
             return
         answer = await self.auth.request("GET", "/login/device")
         if not isinstance(answer, dict) or "device_code" not in answer:
-            raise SrcStageError("The SRCNet Auth API did not start a device sign-in.", None, service="auth", status=502)
+            raise ExtensionError(
+                "The SRCNet Auth API did not start a device sign-in.", None, service="auth", status=502
+            )
         expires_in = float(answer.get("expires_in") or 600)
         self._error = None
         self._device = {
@@ -334,7 +336,7 @@ class TokenBroker:
                 await asyncio.sleep(interval)
                 try:
                     answer = await self.auth.request("GET", "/token", params={"device_code": device_code}, ok=(200,))
-                except SrcStageError as err:
+                except ExtensionError as err:
                     text = json.dumps(err.detail) if err.detail is not None else ""
                     if "authorization_pending" in text:
                         continue

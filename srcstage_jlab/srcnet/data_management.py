@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import InvalidInput, NotServed, SrcStageError
+from ..errors import ExtensionError, InvalidInput, NotServed
 from ..staging.dids import Did
 from .http import AuthorizedService
 
@@ -72,7 +72,7 @@ def check_routes(routes: dict[str, str]) -> dict[str, str]:
 BULK_OPERATIONS = frozenset({"list_dids", "locate", "create_collection", "read_collection", "stage"})
 
 
-def route_missing(err: SrcStageError) -> bool:
+def route_missing(err: ExtensionError) -> bool:
     """True when an error answer says the route itself does not exist (not that a DID is missing)."""
     status = getattr(err, "srcnet_status", None)
     if status == 405:
@@ -130,7 +130,7 @@ class DataManagement:
             answer = await self.service.request(
                 method, path, params=params, json=json, idempotent=idempotent, repeatable=repeatable, timeout=timeout
             )
-        except SrcStageError as err:
+        except ExtensionError as err:
             if not route_missing(err):
                 raise
             self.not_served[op] = f"answered HTTP {err.srcnet_status} {err.detail!r}"
@@ -150,7 +150,7 @@ class DataManagement:
             await self._call(op, json={}, idempotent=False)
         except NotServed:
             return False
-        except SrcStageError as err:
+        except ExtensionError as err:
             if getattr(err, "srcnet_status", 500) >= 500:
                 return True  # unknown yet; the real call will tell
         self.served.add(op)
@@ -220,7 +220,7 @@ class DataManagement:
             answer = await self._call("quota", storage_area_uuid=storage_area_uuid)
         except NotServed:
             return None
-        except SrcStageError as err:
+        except ExtensionError as err:
             if getattr(err, "srcnet_status", None) in (404, 405):
                 return None
             raise

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import SERVICE_TITLES, Conflict, NotSignedIn, SrcStageError, Unavailable, from_srcnet
+from ..errors import SERVICE_TITLES, Conflict, ExtensionError, NotSignedIn, Unavailable, from_srcnet
 
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
 # A time-out already cost the whole timeout (up to `bulk_request_timeout`): after this many,
@@ -79,7 +79,7 @@ class ServiceClient:
         ok: tuple[int, ...] = (200, 201, 202),
         timeout: float | None = None,
     ) -> Any:
-        """Send a request; the decoded JSON answer, or a SrcStageError.
+        """Send a request; the decoded JSON answer, or an ExtensionError.
 
         `repeatable`: not idempotent, but the service answers an identical repeat with the
         first request's result (see the module docstring), so it is retried like a GET.
@@ -88,7 +88,7 @@ class ServiceClient:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         attempts = 1 + (self.retries if idempotent or repeatable else 0)
-        unsure: SrcStageError | None = None  # why an earlier try may or may not have taken effect
+        unsure: ExtensionError | None = None  # why an earlier try may or may not have taken effect
         timeouts = 0
         title = SERVICE_TITLES.get(self.service, self.service)
         for attempt in range(attempts):
@@ -107,7 +107,7 @@ class ServiceClient:
                     self.elapsed_s += time.monotonic() - started
             except httpx.TimeoutException:
                 self.log.warning("srcstage: %s %s %s timed out", self.service, method, path)
-                error: SrcStageError = Unavailable(
+                error: ExtensionError = Unavailable(
                     f"{title} did not answer in time.", None, service=self.service, status=504
                 )
                 timeouts += 1

@@ -123,7 +123,7 @@ class Topology:
 
 
 @dataclass
-class Destination:
+class StagingDestination:
     area: StorageArea
     found_by: str
     explanation: str
@@ -143,7 +143,7 @@ def choose_destination(
     hub_service_id: str = "",
     hub_host: str = "",
     site_name: str = "",
-) -> Destination:
+) -> StagingDestination:
     """The staging destination for this server, or NoDestination saying why there is none."""
     if area_id or rse:
         area = topo.areas.get(area_id) if area_id else topo.area_by_name(rse)
@@ -152,7 +152,7 @@ def choose_destination(
             raise NoDestination(f"The configured storage area '{wanted}' is not known to Site Capabilities.")
         if reason := why_not_target(area):
             raise NoDestination(f"The configured storage area {area.name} cannot be a staging target: {reason}.")
-        return Destination(area, "configured", f"{area.name} is set in this server's configuration.")
+        return StagingDestination(area, "configured", f"{area.name} is set in this server's configuration.")
 
     hub = topo.find_hub(hub_service_id, hub_host)
     if hub is None and not site_name:
@@ -180,7 +180,7 @@ def choose_destination(
     if hub is not None:
         own = topo.areas.get(hub.get("associated_storage_area_id") or "")
         if own and (area := pick([own])):
-            return Destination(area, "hub service", f"{area.name} is the storage area of this JupyterHub.")
+            return StagingDestination(area, "hub service", f"{area.name} is the storage area of this JupyterHub.")
         siblings = [
             topo.areas[s["associated_storage_area_id"]]
             for s in topo.services
@@ -189,11 +189,13 @@ def choose_destination(
             and s.get("associated_storage_area_id") in topo.areas
         ]
         if area := pick(list({a.id: a for a in siblings}.values())):
-            return Destination(area, "sibling service", f"{area.name} serves the compute this JupyterHub runs on.")
+            return StagingDestination(
+                area, "sibling service", f"{area.name} serves the compute this JupyterHub runs on."
+            )
         site_name = hub.get("_site") or site_name
     site_areas = [a for a in topo.areas.values() if a.site == site_name]
     if area := pick(site_areas):
-        return Destination(area, "site", f"{area.name} is an active storage area of site {site_name}.")
+        return StagingDestination(area, "site", f"{area.name} is an active storage area of site {site_name}.")
     considered = "; ".join(dict.fromkeys(passed_over)) or "none are listed"
     raise NoDestination(f"No storage area at site {site_name} can take staged data now ({considered}).")
 

@@ -50,7 +50,7 @@ class Entry:
 
 
 @dataclass
-class Collection:
+class StoredCollection:
     id: str
     name: str
     entries: list[Entry] = field(default_factory=list)
@@ -111,7 +111,7 @@ class Collection:
         return {"format": EXPORT_FORMAT, "name": self.name, "dids": [str(d) for d in self.dids]}
 
     @classmethod
-    def from_json(cls, data: dict) -> Collection:
+    def from_json(cls, data: dict) -> StoredCollection:
         entries = [Entry(**{k: v for k, v in e.items() if k != "did"}) for e in data.get("entries", [])]
         fields = {k: v for k, v in data.items() if k != "entries"}
         return cls(entries=entries, **fields)
@@ -137,21 +137,23 @@ class CollectionStore:
     def __init__(self, path: Path):
         self._file = JsonFile(path)
         raw = self._file.load({"collections": []})
-        self._items: dict[str, Collection] = {c["id"]: Collection.from_json(c) for c in raw.get("collections", [])}
+        self._items: dict[str, StoredCollection] = {
+            c["id"]: StoredCollection.from_json(c) for c in raw.get("collections", [])
+        }
 
     async def _save(self) -> None:
         await self._file.write({"collections": [c.to_store() for c in self._items.values()]})
 
-    def all(self) -> list[Collection]:
+    def all(self) -> list[StoredCollection]:
         return sorted(self._items.values(), key=lambda c: c.created_at)
 
-    def get(self, collection_id: str) -> Collection:
+    def get(self, collection_id: str) -> StoredCollection:
         try:
             return self._items[collection_id]
         except KeyError:
             raise NotFound(f"There is no collection with id '{collection_id}'.") from None
 
-    def by_name(self, name: str) -> Collection | None:
+    def by_name(self, name: str) -> StoredCollection | None:
         return next((c for c in self._items.values() if c.name == name), None)
 
     def _check_unique(self, name: str, own_id: str | None = None) -> None:
@@ -159,11 +161,11 @@ class CollectionStore:
         if other and other.id != own_id:
             raise Conflict(f"A collection named '{name}' already exists.")
 
-    async def create(self, name: Any, dids: Iterable[Any] = ()) -> Collection:
+    async def create(self, name: Any, dids: Iterable[Any] = ()) -> StoredCollection:
         name = _clean_name(name)
         self._check_unique(name)
         parsed = parse_dids(dids)
-        collection = Collection(id=uuid.uuid4().hex, name=name)
+        collection = StoredCollection(id=uuid.uuid4().hex, name=name)
         _add(collection, parsed)
         self._items[collection.id] = collection
         await self._save()
@@ -171,7 +173,7 @@ class CollectionStore:
 
     async def update(
         self, collection_id: str, *, name: Any = None, add: Iterable[Any] = (), remove: Iterable[Any] = ()
-    ) -> Collection:
+    ) -> StoredCollection:
         """Rename, add and remove together; bad input changes nothing."""
         collection = self.get(collection_id)
         new_name = _clean_name(name) if name is not None else collection.name
@@ -189,7 +191,7 @@ class CollectionStore:
         del self._items[collection_id]
         await self._save()
 
-    async def import_document(self, document: Any) -> Collection:
+    async def import_document(self, document: Any) -> StoredCollection:
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
             raise InvalidInput(f"This is not a collection export (expected format '{EXPORT_FORMAT}').")
         name = _clean_name(document.get("name"))
@@ -203,7 +205,7 @@ class CollectionStore:
 
     async def record_submission(
         self,
-        collection: Collection,
+        collection: StoredCollection,
         did: Did | str | None,
         files: int | None,
         size: int | None,
@@ -218,7 +220,7 @@ class CollectionStore:
         collection.files, collection.bytes = files, size
         await self._save()
 
-    async def record_details(self, collection: Collection, details: dict[Did, dict]) -> None:
+    async def record_details(self, collection: StoredCollection, details: dict[Did, dict]) -> None:
         """Remember type and size of entries, as learned from the DM API."""
         for entry in collection.entries:
             info = details.get(entry.did)
@@ -228,7 +230,7 @@ class CollectionStore:
         await self._save()
 
 
-def _add(collection: Collection, dids: list[Did]) -> None:
+def _add(collection: StoredCollection, dids: list[Did]) -> None:
     present = set(collection.dids)
     for did in dids:
         if did not in present:  # duplicates are ignored, order kept

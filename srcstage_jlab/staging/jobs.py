@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import NotFound, NotSignedIn, SrcStageError, Unavailable
+from ..errors import ExtensionError, NotFound, NotSignedIn, Unavailable
 from ..srcnet.http import RETRYING_NOTICE
 from .collections import now_iso
 from .store import JsonFile
@@ -86,7 +86,7 @@ def progress_of(answer: dict) -> dict | None:
 
 
 @dataclass
-class Job:
+class TrackedJob:
     id: str
     did: str
     destination: dict
@@ -138,7 +138,7 @@ class Job:
         return changed
 
 
-StatusFetcher = Callable[[Job], Awaitable[dict]]
+StatusFetcher = Callable[[TrackedJob], Awaitable[dict]]
 
 # The promise to a watcher: completion shown within max(LAG_FLOOR_S, LAG_SHARE x the job's age).
 LAG_FLOOR_S = 5.0
@@ -148,7 +148,7 @@ LAG_SHARE = 0.10
 WATCH_WINDOW_INTERVALS = 5
 
 
-def age_of(job: Job, now: datetime | None = None) -> float:
+def age_of(job: TrackedJob, now: datetime | None = None) -> float:
     """Seconds since the job was created (0 when its time cannot be read)."""
     try:
         created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00"))
@@ -209,7 +209,9 @@ class JobTracker:
         self.interval, self.max_interval = interval, max_interval
         self.idle_interval = max(max_interval, idle_interval or max_interval)
         self.log = log
-        self._jobs: dict[str, Job] = {j["id"]: Job(**j) for j in self._file.load({"jobs": []}).get("jobs", [])}
+        self._jobs: dict[str, TrackedJob] = {
+            j["id"]: TrackedJob(**j) for j in self._file.load({"jobs": []}).get("jobs", [])
+        }
         self._pollers: dict[str, asyncio.Task] = {}
         self._naps: dict[str, tuple[asyncio.Future, float]] = {}  # job id -> (its wait, when it ends)
         self._watched_at: dict[str | None, float] = {}  # job id (None: every job) -> last read
@@ -246,16 +248,16 @@ class JobTracker:
         now = self.clock()
         return any(now - self._watched_at.get(key, -1e18) <= window for key in (job_id, None))
 
-    def all(self) -> list[Job]:
+    def all(self) -> list[TrackedJob]:
         return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str) -> TrackedJob:
         try:
             return self._jobs[job_id]
         except KeyError:
             raise NotFound(f"No staging job '{job_id}' is tracked by this server.") from None
 
-    async def add(self, job: Job, first_answer: dict) -> Job:
+    async def add(self, job: TrackedJob, first_answer: dict) -> TrackedJob:
         job.apply(first_answer, self.states)
         self._jobs[job.id] = job
         await self._save()
@@ -290,12 +292,12 @@ class JobTracker:
             nap.cancel()
             self._naps.pop(job_id, None)
 
-    def _cap(self, job: Job) -> float:
+    def _cap(self, job: TrackedJob) -> float:
         if self.watched(job.id):
             return watched_cap(age_of(job), self.interval, self.max_interval)
         return self.idle_interval
 
-    def _eta(self, job: Job) -> float | None:
+    def _eta(self, job: TrackedJob) -> float | None:
         """Seconds until every file is there, from the rate the counts moved since last seen."""
         progress = job.progress or {}
         done, total = progress.get("files_done"), progress.get("files_total")
@@ -331,7 +333,7 @@ class JobTracker:
             except NotFound as err:
                 job.state, job.phase, job.error = "NOT_FOUND", "failed", err.to_json()
                 changed = True
-            except SrcStageError as err:
+            except ExtensionError as err:
                 # Keep the last known state; say why it is not fresh; try again later.
                 changed = job.error != err.to_json()
                 job.error = err.to_json()

@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any
 
-from ..errors import SrcStageError
+from ..errors import ExtensionError
 from .dids import Did
 from .paths import deterministic_suffix
 
@@ -73,7 +73,7 @@ class StageSummary:
 
         try:
             answers = await asyncio.gather(*(one(d) for d in targets))
-        except SrcStageError as err:
+        except ExtensionError as err:
             return {"files": None, "where": None, "already": None, "unknown_reason": err.message}
         rses_of: dict[str, set[str]] = {}  # file key -> RSEs holding it
         per_rse: dict[str, dict] = {}
@@ -119,7 +119,7 @@ class StageSummary:
             return {"served": False}
         try:
             answer = await self.dm.quota(destination.area.id)
-        except SrcStageError as err:
+        except ExtensionError as err:
             return {"served": False, "reason": err.message}
         if answer is None:
             return {"served": False}

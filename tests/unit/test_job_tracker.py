@@ -9,7 +9,7 @@ import pytest
 
 from srcstage_jlab import errors
 from srcstage_jlab.staging import jobs as jobs_module
-from srcstage_jlab.staging.jobs import Job, JobTracker
+from srcstage_jlab.staging.jobs import JobTracker, TrackedJob
 
 from .scripted import LOG
 
@@ -49,10 +49,10 @@ class StatusScript:
 
 
 def new_job(job_id="job-1"):
-    return Job(id=job_id, did="user.demo:c", destination={"name": "LOCAL"}, lifetime_s=3600)
+    return TrackedJob(id=job_id, did="user.demo:c", destination={"name": "LOCAL"}, lifetime_s=3600)
 
 
-async def follow(tracker: JobTracker, job: Job, first: dict, until=lambda j: False, steps=400):
+async def follow(tracker: JobTracker, job: TrackedJob, first: dict, until=lambda j: False, steps=400):
     await tracker.add(job, first)
     for _ in range(steps):
         if until(tracker.get(job.id)) or job.id not in tracker._pollers:
