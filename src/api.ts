@@ -264,10 +264,6 @@ export class SrcStageAPI {
     return this.request<ILocations>('locations', { query: { did } });
   }
 
-  didPaths(did: string): Promise<IPaths> {
-    return this.request<IPaths>('paths', { query: { did } });
-  }
-
   async listCollections(): Promise<ICollection[]> {
     const body = await this.request<{ collections: ICollection[] }>(
       'collections'
@@ -287,10 +283,6 @@ export class SrcStageAPI {
       method: 'POST',
       body: doc
     });
-  }
-
-  getCollection(id: string): Promise<ICollection> {
-    return this.request<ICollection>(`collections/${encodeURIComponent(id)}`);
   }
 
   updateCollection(

@@ -40,8 +40,8 @@ class SrcStage(ExtensionApp):
         help=(
             "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
             "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
-            "create_collection, read_collection, stage, stage_status, rules, quota. An optional operation "
-            "(list_dids, create_collection, read_collection, rules, quota) set to '' is not served: the "
+            "create_collection, read_collection, stage, stage_status, quota. An optional operation "
+            "(list_dids, create_collection, read_collection, quota) set to '' is not served: the "
             "extension uses the confirmed staging request instead of asking."
         ),
     )

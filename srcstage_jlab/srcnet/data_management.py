@@ -32,7 +32,6 @@ DEFAULT_ROUTES: dict[str, str] = {
     "read_collection": "GET /data/collections/{namespace}/{name}",
     "stage": "POST /data/stage",
     "stage_status": "GET /data/stage/{job_id}",
-    "rules": "GET /data/rules/{namespace}/{name}",
     # adopted and optional: a 404 or 405 here means "not served", and the quota is shown as unknown
     "quota": "GET /data/quota/{storage_area_uuid}",
 }
@@ -46,7 +45,6 @@ WHAT = {
     "list_dids": "searching a namespace",
     "create_collection": "creating a collection DID",
     "read_collection": "reading a collection DID",
-    "rules": "listing the rules of a DID",
     "stage": "the staging request",
     "stage_status": "the staging status",
 }
@@ -208,10 +206,6 @@ class DataManagement:
     async def stage_status(self, job_id: str) -> dict:
         answer = await self._call("stage_status", job_id=job_id)
         return answer if isinstance(answer, dict) else {"state": None}
-
-    async def rules(self, did: Did) -> list[dict]:
-        answer = await self._call("rules", namespace=did.namespace, name=did.name)
-        return answer if isinstance(answer, list) else []
 
     async def quota(self, storage_area_uuid: str) -> dict | None:
         """The user's quota at a storage area (`bytes_limit`, `bytes_used`, `bytes_remaining`), or
