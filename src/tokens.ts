@@ -194,6 +194,8 @@ export interface IPrecheck {
   where?: IWhere[] | null;
   /** Files whose only copies are on tape (a recall comes first). */
   files_on_tape?: number | null;
+  /** Set when where/already/files_on_tape are estimates from a sample of the files. */
+  sampled?: { located: number; of: number } | null;
   /** Why where/already could not be counted, when so. */
   unknown_reason?: string | null;
   quota?: IQuota | null;

@@ -492,6 +492,7 @@ class StagingService:
             "already_at_destination": found["already"],
             "where": found["where"],
             "files_on_tape": found.get("on_tape"),
+            "sampled": found.get("sampled"),
             "unknown_reason": found["unknown_reason"],
             "quota": quota,
         }

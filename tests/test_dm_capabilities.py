@@ -281,3 +281,24 @@ def test_job_answers_leave_members_out():
     job = TrackedJob(id="j", did="d", destination={}, lifetime_s=1, members=["a:b"] * 3)
     assert "members" not in job.to_json() and job.to_json()["members_count"] == 3
     assert job.to_store()["members"] == ["a:b"] * 3
+
+
+async def test_summary_of_a_big_collection_of_files_is_estimated_from_a_sample(tmp_path, monkeypatch):
+    members = [f"ska-mid:big{i:04d}" for i in range(1000)]
+    script = ScriptedSrcnet(members)
+    script.at_destination = set(members[::2])  # half of the files are here already
+    service = make_service(tmp_path, script, monkeypatch)
+    collection = await service.collections.create("big", members)
+    precheck = await service.precheck(collection.id)
+    located = [r for r in script.requests if r.startswith("GET /dm/data/locate/")]
+    assert len(located) == 64, len(located)  # a sample, not 1,000 calls
+    assert precheck["sampled"] == {"located": 64, "of": 1000}
+    assert precheck["files"] == 1000 and precheck["unknown_reason"] is None
+    assert 400 <= precheck["already_at_destination"]["files"] <= 600, precheck["already_at_destination"]
+    here = next(r for r in precheck["where"] if r["is_destination"])
+    assert here["files"] == precheck["already_at_destination"]["files"]
+    # The same sample again (cached): the Stage that follows the summary sees the same estimate.
+    again = await service.precheck(collection.id)
+    assert again["already_at_destination"] == precheck["already_at_destination"]
+    assert len([r for r in script.requests if r.startswith("GET /dm/data/locate/")]) == 64
+    await service.stop()

@@ -286,12 +286,21 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
         <dt>Already there</dt>
         <dd data-testid="srcstage-precheck-already">
           {already
-            ? `${formatCount(already.files)} file${already.files === 1 ? '' : 's'}${
+            ? `${p.sampled ? 'about ' : ''}${formatCount(already.files)} file${already.files === 1 ? '' : 's'}${
                 typeof already.bytes === 'number'
                   ? ` (${formatBytes(already.bytes)})`
                   : ''
               }`
             : `unknown${p.unknown_reason ? ` (${p.unknown_reason})` : ''}`}
+          {p.sampled && (
+            <div
+              className="jp-SrcStage-hint"
+              data-testid="srcstage-precheck-sampled"
+            >
+              Estimated from {formatCount(p.sampled.located)} of{' '}
+              {formatCount(p.sampled.of)} files, spread over the collection.
+            </div>
+          )}
         </dd>
         <dt>Now at</dt>
         <dd data-testid="srcstage-precheck-where">

@@ -200,7 +200,8 @@ class Precheck:
 
     ``ok``; ``problems`` (list of dicts with ``code``, ``message``, ``detail``); ``lifetime_s``,
     ``max_lifetime_s``, ``expires_at``; ``destination`` (:class:`StorageArea`); ``submitted`` and
-    ``did``; ``files`` and ``bytes``; ``already_at_destination`` (``{"files", "bytes"}`` or None).
+    ``did``; ``files`` and ``bytes``; ``already_at_destination`` (``{"files", "bytes"}`` or None);
+    ``sampled`` (``{"located", "of"}`` when that is an estimate from a sample of the files, else None).
     """
 
     def __init__(self, data: dict):
@@ -216,6 +217,7 @@ class Precheck:
         self.files = data.get("files")
         self.bytes = data.get("bytes")
         self.already_at_destination = data.get("already_at_destination")
+        self.sampled = data.get("sampled")
 
     def __bool__(self) -> bool:
         return self.ok
@@ -234,7 +236,10 @@ class Precheck:
         )
         lines = [head]
         if self.already_at_destination and self.already_at_destination.get("files"):
-            lines.append(f"  already there: {self.already_at_destination['files']} file(s)")
+            about = "about " if self.sampled else ""
+            lines.append(f"  already there: {about}{self.already_at_destination['files']} file(s)")
+        if self.sampled:
+            lines.append(f"  (estimated from {self.sampled['located']} of {self.sampled['of']} files)")
         for p in self.problems:
             line = f"  problem {p.get('code')}: {p.get('message')}"
             if p.get("detail") not in (None, ""):

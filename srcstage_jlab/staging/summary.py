@@ -4,7 +4,9 @@ Everything here is read-only and goes through confirmed DM routes (`locate`, wit
 sizes `metadata` and the namespace listing gave the collection's entries), plus the OPTIONAL
 `quota` route: where the DM does not serve it, the quota is "unknown" and staging is not held
 back by it. Calls are bounded: one `locate` per dataset or container entry, one per file entry up
-to LOCATE_FILES_UP_TO; answers are cached for CACHE_S so that the summary and the Stage that
+to LOCATE_FILES_UP_TO; a bigger collection of files is sampled (SAMPLE_SIZE files spread evenly
+over it, the figures scaled and marked as estimates), before and after submission alike: a locate
+of a 100,000-file collection DID did not answer within 300 s on the sandbox. Answers are cached for CACHE_S so that the summary and the Stage that
 follows do not ask twice (a locate of a 3,000-file container took 86 s on a loaded sandbox).
 """
 
@@ -22,6 +24,7 @@ from .paths import deterministic_suffix
 LOCATE_FILES_UP_TO = 200  # file entries located one by one before submission
 LOCATE_COLLECTIONS_UP_TO = 50  # dataset/container entries, one locate each
 CONCURRENCY = 16
+SAMPLE_SIZE = 64  # file entries located to estimate a bigger collection of files
 CACHE_S = 300.0  # a summary dialog stays open a while; staging clears the cache
 # Site Capabilities does not say which storage is tape; SRCNet names its tape RSEs so.
 TAPE_NAME = re.compile(r"tape", re.IGNORECASE)
@@ -29,6 +32,13 @@ TAPE_NAME = re.compile(r"tape", re.IGNORECASE)
 
 def is_tape(rse: str | None) -> bool:
     return bool(rse and TAPE_NAME.search(rse))
+
+
+def sample_of(entries: list) -> list:
+    """SAMPLE_SIZE entries spread evenly over `entries`, always the same ones for the same list
+    (the summary and the Stage that follows see one estimate)."""
+    step = len(entries) / SAMPLE_SIZE
+    return [entries[int(i * step)] for i in range(SAMPLE_SIZE)]
 
 
 class StageSummary:
@@ -52,11 +62,15 @@ class StageSummary:
 
     async def contents(self, entries: list, destination: Any, submitted: Did | None = None) -> dict:
         """Files, bytes, where the data is now and how much is already at the destination."""
-        if submitted is not None:
+        file_entries = [e for e in entries if e.type == "file"]
+        others = [e for e in entries if e.type != "file"]
+        scale = 1.0
+        if not others and len(file_entries) > LOCATE_FILES_UP_TO:
+            targets, files_known = [e.did for e in sample_of(file_entries)], True
+            scale = len(file_entries) / len(targets)
+        elif submitted is not None:
             targets, files_known = [submitted], True
         else:
-            file_entries = [e for e in entries if e.type == "file"]
-            others = [e for e in entries if e.type != "file"]
             if len(file_entries) > LOCATE_FILES_UP_TO or len(others) > LOCATE_COLLECTIONS_UP_TO:
                 return {
                     "files": len(file_entries) if not others else None,
@@ -96,6 +110,10 @@ class StageSummary:
                     found = deterministic_suffix(url)
                     key = str(found[0]) if found else (str(target) if len(urls) == 1 else url)
                     rses_of.setdefault(key, set()).add(rse)
+        if scale != 1.0:
+            for row in per_rse.values():
+                row["files"] = round(row["files"] * scale)
+                row["bytes"] = round(row["bytes"] * scale) if row["bytes"] is not None else None
         where = sorted(per_rse.values(), key=lambda r: (not r["is_destination"], r["rse"]))
         dest_rows = [r for r in where if r["is_destination"]]
         already = (
@@ -105,11 +123,13 @@ class StageSummary:
         )
         dest_names = {r["rse"] for r in dest_rows}
         only_tape = sum(1 for rses in rses_of.values() if not rses & dest_names and all(is_tape(r) for r in rses))
+        sampled = {"located": len(targets), "of": len(file_entries)} if scale != 1.0 else None
         return {
-            "files": len(rses_of) if files_known else None,
+            "files": len(file_entries) if sampled else (len(rses_of) if files_known else None),
             "where": where,
             "already": already,
-            "on_tape": only_tape,
+            "on_tape": round(only_tape * scale),
+            "sampled": sampled,
             "unknown_reason": None,
         }
 
