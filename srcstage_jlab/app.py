@@ -70,6 +70,29 @@ class SrcStage(ExtensionApp):
         "time-out or a 5xx answer. Five ride out 30 % transient failures on every service for 99 % of Stage clicks.",
     )
 
+    # --- reading staged files ---
+    access = CaselessStrEnum(
+        ["auto", "mount", "download"],
+        "auto",
+        config=True,
+        help=(
+            "How staged files are read. 'mount': on this server's mount of the destination (c.SrcStage.mounts); "
+            "'download': copied into download_dir over the storage's WebDAV with the DM API's download token; "
+            "'auto': the mount when there is one, else download."
+        ),
+    )
+    download_dir = Unicode(
+        "~/srcnet-downloads",
+        config=True,
+        help="Where download mode puts staged files (under the user's home; '~' is expanded).",
+    )
+    storage_ca_file = Unicode(
+        "",
+        config=True,
+        help="CA bundle trusted for the storage's WebDAV in download mode ('' = the system's).",
+    )
+    download_concurrency = Int(4, config=True, help="Files downloaded at once in download mode.")
+
     # --- the user's first token ---
     token_source = CaselessStrEnum(
         ["auto", "jupyterhub", "local"],
