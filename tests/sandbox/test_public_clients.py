@@ -200,3 +200,16 @@ def test_download_token_refusals(dm):
     assert missing.status_code == 404
     anonymous = httpx.get(dm.base_url.join(f"data/download/{cfg.LOCAL_AREA.id}/{ns}/{name}"), timeout=30)
     assert anonymous.status_code == 401
+
+
+def test_the_confirmed_profile_serves_the_download_token_too(confirmed_sandbox):
+    token = service_token(confirmed_sandbox, cfg.DATA_MANAGEMENT_AUDIENCE)
+    ns, name, content = _local_notes()
+    with httpx.Client(base_url=confirmed_sandbox.data_management_api_url, headers=bearer(token), timeout=30) as dm:
+        area_id, url = _webdav_replica(dm, ns, name)
+        answer = dm.get(f"/data/download/{area_id}/{ns}/{name}")
+        assert answer.status_code == 200, answer.text
+        assert dm.get(f"/data/quota/{area_id}").status_code in (404, 405)  # adopted: not served here
+    tls = ssl.create_default_context(cafile=confirmed_sandbox.storage_ca_file)
+    got = httpx.get(url, headers=bearer(answer.json()["access_token"]), verify=tls, timeout=30)
+    assert got.status_code == 200 and got.content == content
