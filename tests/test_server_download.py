@@ -41,3 +41,24 @@ async def test_paths_download_verify_reuse_and_refetch_without_a_mount(api, tmp_
     status, fixed = await api("GET", "paths", did=did)
     assert status == 200 and fixed["downloaded"]["refetched"] == 1 and not fixed["downloaded"]["failed"]
     assert path.read_bytes() == notes.content()
+
+
+async def test_a_staged_collections_files_are_downloaded_by_job_paths(api, tmp_path):
+    from tests.test_server_flow import wait_for_job
+
+    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0002*", type="file")
+    assert status == 200, found
+    files = [i for i in found["items"] if i["type"] == "file"][:2]
+    status, collection = await api("POST", "collections", {"name": "download me", "dids": [f["did"] for f in files]})
+    assert status in (200, 201), collection
+    status, job = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202, job
+    job = await wait_for_job(api, job["id"], timeout=150)
+    assert job["phase"] == "completed", job
+    status, paths = await api("GET", f"jobs/{job['id']}/paths")
+    assert status == 200 and paths["missing"] == 0 and len(paths["paths"]) == 2, paths
+    assert not paths["downloaded"]["failed"]  # each verified against its adler32 before it is kept
+    for entry in paths["paths"]:
+        data = Path(entry["path"]).read_bytes()
+        size = next(f["bytes"] for f in files if f["did"] == entry["did"])
+        assert entry["path"].startswith(str(tmp_path / "dl")) and len(data) == size
