@@ -16,6 +16,7 @@ from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, Unicode, default
 
 from .routes import route_table
 from .service import StagingService
+from .srcnet.data_management import DEFAULT_ROUTES, OPTIONAL
 
 SRCNET = "https://{service}.srcnet.skao.int/api/v1"
 
@@ -39,10 +40,9 @@ class SrcStage(ExtensionApp):
         config=True,
         help=(
             "Overrides of Data Management API routes, operation -> 'METHOD /path/{param}', e.g. "
-            "{'stage': 'POST /data/stage'}. Operations: namespaces, locate, metadata, list_dids, "
-            "create_collection, read_collection, stage, stage_status, quota. An optional operation "
-            "(list_dids, create_collection, read_collection, quota) set to '' is not served: the "
-            "extension uses the confirmed staging request instead of asking."
+            f"{{'stage': 'POST /data/stage'}}. Operations: {', '.join(DEFAULT_ROUTES)}. An optional operation "
+            f"({', '.join(OPTIONAL)}) set to '' is not served: the extension does without it (e.g. stages "
+            "by the confirmed staging request alone) instead of asking."
         ),
     )
     state_words = Dict(
@@ -69,6 +69,29 @@ class SrcStage(ExtensionApp):
         help="Retries of idempotent (or safely repeatable, like the staging request) SRCNet calls after a "
         "time-out or a 5xx answer. Five ride out 30 % transient failures on every service for 99 % of Stage clicks.",
     )
+
+    # --- reading staged files ---
+    access = CaselessStrEnum(
+        ["auto", "mount", "download"],
+        "auto",
+        config=True,
+        help=(
+            "How staged files are read. 'mount': on this server's mount of the destination (c.SrcStage.mounts); "
+            "'download': copied into download_dir over the storage's WebDAV with the DM API's download token; "
+            "'auto': the mount when there is one, else download."
+        ),
+    )
+    download_dir = Unicode(
+        "~/srcnet-downloads",
+        config=True,
+        help="Where download mode puts staged files (under the user's home; '~' is expanded).",
+    )
+    storage_ca_file = Unicode(
+        "",
+        config=True,
+        help="CA bundle trusted for the storage's WebDAV in download mode ('' = the system's).",
+    )
+    download_concurrency = Int(4, config=True, help="Files downloaded at once in download mode.")
 
     # --- the user's first token ---
     token_source = CaselessStrEnum(

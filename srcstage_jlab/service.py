@@ -124,6 +124,7 @@ class StagingService:
         # job id -> {target DID: (its file keys, {file key: replica URL at the destination})}, from locate
         self._located: dict[str, dict[str, tuple[set[str], dict[str, str]]]] = {}
         self._locate_offset: dict[str, int] = {}
+        self.download_progress: dict = {}  # DID -> the Progress of its latest download (download mode)
         self.locate_calls = 0  # for benchmarks and tests: locate calls made to follow jobs
         self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
@@ -744,17 +745,72 @@ class StagingService:
             or location.get("associated_storage_area_id") == destination.area.id
         )
 
+    @property
+    def download_root(self) -> str:
+        """download_dir with '~' expanded (a string operation on HOME, no disk access)."""
+        return os.path.expanduser(getattr(self.settings, "download_dir", "~/srcnet-downloads"))
+
+    def _downloads(self, destination: StagingDestination) -> bool:
+        """Whether staged files are read by download mode rather than on a mount."""
+        access = getattr(self.settings, "access", "mount")
+        return access == "download" or (access == "auto" and not self.mount_for(destination))
+
     async def paths(self, did: Did, destination: StagingDestination | None = None) -> dict:
-        """Local paths of the DID's files on this server's mount of the destination."""
+        """Local paths of the DID's files: on this server's mount of the destination, or downloaded."""
         destination = destination or await self.destination()
         mount = self.mount_for(destination)
-        if not mount:
+        if not mount and not self._downloads(destination):
             raise Conflict(
                 f"This server has no mount of {destination.area.name}, so staged files "
                 "cannot be opened here. An administrator sets c.SrcStage.mounts."
             )
         everywhere, urls = self._file_map(await self.dm.locate(did), destination)
+        if self._downloads(destination):
+            return await self._download_answer(str(did), destination, everywhere, urls)
         return await self._paths_answer(str(did), destination, mount, everywhere, urls)
+
+    async def _download_answer(
+        self, did: str, destination: StagingDestination, everywhere: set[str], urls: dict[str, str]
+    ) -> dict:
+        """Download mode: the files at the destination copied under download_dir over WebDAV with
+        the DM's per-file download token (which never leaves this server), verified by adler32."""
+        from .staging.download import FileToFetch, Progress, download
+
+        root = Path(self.download_root)
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def item(key: str, url: str) -> FileToFetch | None:
+            tail = find_tail(url, destination.area.root)
+            if not tail or ":" not in key or not url.startswith(("https://", "davs://")):
+                return None
+            async with semaphore:
+                meta = await self.dm.metadata(parse_did(key))
+            return FileToFetch(key, url, Path(local_path(tail, str(root))), int(meta["bytes"]), str(meta["adler32"]))
+
+        items = [i for i in await asyncio.gather(*(item(k, u) for k, u in urls.items())) if i]
+
+        async def token_for(it: FileToFetch) -> str:
+            return await self.dm.download_token(destination.area.id, parse_did(it.did))
+
+        progress = self.download_progress[did] = Progress()
+        await download(
+            items,
+            token_for,
+            ca_file=getattr(self.settings, "storage_ca_file", "") or None,
+            concurrency=getattr(self.settings, "download_concurrency", 4),
+            timeout_s=self.settings.bulk_request_timeout,
+            progress=progress,
+        )
+        done = {i.did: i for i in items if i.did not in progress.failed}
+        paths = [{"did": k, "path": str(i.dest), "exists": True} for k, i in sorted(done.items())]
+        return {
+            "did": did,
+            "destination": destination.area.name,
+            "root": str(root),
+            "paths": paths,
+            "missing": len(everywhere - set(done)),
+            "downloaded": {"reused": progress.reused, "refetched": progress.refetched, "failed": progress.failed},
+        }
 
     def _file_map(self, locations: list[dict], destination: StagingDestination) -> tuple[set[str], dict[str, str]]:
         """From a locate answer: every file's key, and {key: replica URL} of those at the destination."""
@@ -804,7 +860,7 @@ class StagingService:
         (what the poller located already is not asked again)."""
         destination = await self.destination()
         mount = self.mount_for(destination)
-        if not mount:
+        if not mount and not self._downloads(destination):
             return await self.paths(parse_did(job.members[0]), destination)  # says why, the one way
         cache = self._located.setdefault(job.id, {})
         targets = self._targets(job)
@@ -822,6 +878,8 @@ class StagingService:
             keys, here = cache[target]
             everywhere |= keys
             urls.update(here)
+        if self._downloads(destination):
+            return await self._download_answer(job.did, destination, everywhere, urls)
         return await self._paths_answer(job.did, destination, mount, everywhere, urls)
 
     async def did_paths(self, did_text: str) -> dict:

@@ -8,6 +8,7 @@ hands out tokens for a configured user the way a JupyterHub would, and serves co
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import tornado.web
@@ -28,6 +29,7 @@ from .faults import (
 )
 from .rucio_rest import RucioRest
 from .site_capabilities import Topology
+from .storage import WebDavStorage
 from .tokens import JWKS_PATH, TokenVerifier
 
 API_PREFIX = "/api/v1"
@@ -42,6 +44,7 @@ class ApisHandle:
     topology: Topology
     rucio: RucioRest
     stats: Stats
+    storage: WebDavStorage
     _stopped: bool = field(default=False, repr=False)
 
     async def stop(self) -> None:
@@ -50,6 +53,7 @@ class ApisHandle:
         self._stopped = True
         for server in self.servers.values():
             await server.stop()
+        await asyncio.to_thread(self.storage.stop)
         await self.rucio.close()
 
 
@@ -128,7 +132,7 @@ class AreaHandler(ControlHandler):
 
 class StatsHandler(ControlHandler):
     async def get(self) -> None:
-        self.send(self.handle.stats.as_json())
+        self.send({**self.handle.stats.as_json(), "webdav": dict(self.handle.storage.counters)})
 
     async def delete(self) -> None:
         self.handle.stats.requests.clear()
@@ -136,7 +140,8 @@ class StatsHandler(ControlHandler):
         self.handle.stats.refreshes.clear()
         self.handle.stats.logins.clear()
         self.handle.stats.rucio_calls.clear()
-        self.send(self.handle.stats.as_json())
+        self.handle.storage.counters.clear()
+        await self.get()
 
 
 class ControlPingHandler(ControlHandler):
@@ -182,7 +187,10 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
     auth_url = f"http://{host}:{auth_server.port}{API_PREFIX}"
     jwks_url = auth_url + JWKS_PATH
 
+    storage = WebDavStorage(config, auth_service.signer)  # IAM's key signs storage tokens, as in SRCNet
+    await asyncio.to_thread(storage.start)
     topology = Topology(config)
+    topology.webdav_port = storage.port
     sc_server = ServiceServer(
         _app(
             API_PREFIX,
@@ -196,7 +204,7 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
     )
 
     rucio = RucioRest(rucio_url, calls=stats.rucio_calls)
-    dm = data_management.DataManagement(config, rucio, topology)
+    dm = data_management.DataManagement(config, rucio, topology, storage)
     dm_server = ServiceServer(
         _app(
             API_PREFIX,
@@ -210,7 +218,14 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
     )
 
     handle = ApisHandle(
-        urls={}, servers={}, runtimes=runtimes, auth=auth_service, topology=topology, rucio=rucio, stats=stats
+        urls={},
+        servers={},
+        runtimes=runtimes,
+        auth=auth_service,
+        topology=topology,
+        rucio=rucio,
+        stats=stats,
+        storage=storage,
     )
     control_server = ServiceServer(_app("", CONTROL_ROUTES, control_rt, handle=handle), host, config.control_port)
     handle.servers = {
@@ -224,6 +239,7 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
         "site_capabilities_api_url": f"http://{host}:{sc_server.port}{API_PREFIX}",
         "data_management_api_url": f"http://{host}:{dm_server.port}{API_PREFIX}",
         "control_url": f"http://{host}:{control_server.port}",
+        "storage_webdav_url": storage.url,
     }
     return handle
 

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -220,6 +221,7 @@ async def _serve(config: SandboxConfig, server, children, ready_files: list[Path
                 "username": rucio_server.ROOT_USERNAME,
                 "password": rucio_server.root_password(config.state_dir),
             },
+            "storage_ca_file": str(handle.storage.tls.ca_file),
             "local_area": {"id": LOCAL_AREA.id, "name": LOCAL_AREA.name, "directory": str(config.area_dir(LOCAL_AREA))},
             "jupyterhub_host": JUPYTERHUB_HOST,
             "oidc": {
@@ -335,6 +337,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    """Shell lines that make clients trust the sandbox's storage CA (made anew at each start)."""
+    ready = args.state_dir.expanduser().resolve() / READY
+    if _running_pid(args.state_dir.expanduser().resolve()) is None or not ready.exists():
+        print(f"not running ({args.state_dir})", file=sys.stderr)
+        return 1
+    info = json.loads(ready.read_text())
+    ca = info["storage_ca_file"]
+    print(f"export SSL_CERT_FILE={shlex.quote(ca)}")
+    print(f"export REQUESTS_CA_BUNDLE={shlex.quote(ca)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="srcstage-sandbox", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -373,6 +388,11 @@ def _parser() -> argparse.ArgumentParser:
     stop = sub.add_parser("stop", parents=[common], help="stop the sandbox of a state dir")
     stop.add_argument("--timeout", type=float, default=60)
     sub.add_parser("status", parents=[common], help="print the ready file if it runs")
+    sub.add_parser(
+        "env",
+        parents=[common],
+        help="print export lines (SSL_CERT_FILE, REQUESTS_CA_BUNDLE) that trust the storage's WebDAV CA",
+    )
     return p
 
 
@@ -385,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     logging.getLogger("srcstage_jlab").setLevel(logging.INFO)
-    return {"run": cmd_run, "start": cmd_start, "stop": cmd_stop, "status": cmd_status}[args.command](args)
+    return {"run": cmd_run, "start": cmd_start, "stop": cmd_stop, "status": cmd_status, "env": cmd_env}[args.command](
+        args
+    )
 
 
 if __name__ == "__main__":

@@ -17,12 +17,16 @@ checked BEFORE anything is created, so that a refused request leaves no trace in
 
 Two profiles (`srcstage-sandbox start --dm-profile full|confirmed`):
 - `full` (default) serves every route the extension adopts, with rich status answers;
-- `confirmed` serves only what SRCNet's public contract confirms (namespaces, locate, metadata)
-  plus the staging request and its status, answering only `job_id` and `state`, with state
+- `confirmed` serves only what SRCNet's public contract confirms (namespaces, locate, metadata,
+  the storage read token of `GET /data/download/...`) plus the staging request and its status, answering only `job_id` and `state`, with state
   words of its own (CONFIRMED_STATES, none of them in the extension's table). As the real DM
   does, the staging request makes ONE parent container in `parent_namespace` holding the DIDs
   (files gathered in a dataset inside it, since Rucio containers hold no files), and the rule
   is on that container.
+
+Both list replicas as the https:// WebDAV URLs of the sandbox's storage (see storage.py) and
+answer `GET /data/download/{storage_area_uuid}/{namespace}/{name}` with a storage read token
+(`{"access_token": ...}`, a few minutes, scoped to the DID's files at that area).
 
 Answers are FastAPI-shaped: `{"detail": "..."}`, or the 422 list form for invalid input.
 Type filter of `GET /data/list/{namespace}`: `filters=type=file` (also `dataset`, `container`,
@@ -47,6 +51,7 @@ from . import config as cfg
 from .faults import ApiError, ApiHandler, validation_error
 from .rucio_rest import RucioError, RucioRest
 from .site_capabilities import Topology
+from .storage import MAX_TOKEN_FILES, WebDavStorage, replica_path
 from .tokens import TokenError, TokenVerifier, bearer_token
 
 VERSION = "0.1.0-sandbox"
@@ -210,8 +215,11 @@ class JobStore:
 class DataManagement:
     """DM operations for one verified user; handlers stay thin."""
 
-    def __init__(self, config: cfg.SandboxConfig, rucio: RucioRest, topology: Topology) -> None:
+    def __init__(
+        self, config: cfg.SandboxConfig, rucio: RucioRest, topology: Topology, storage: WebDavStorage | None = None
+    ) -> None:
         self.config, self.rucio, self.topology = config, rucio, topology
+        self.storage = storage  # replicas are listed as its https:// URLs; it checks our download tokens
         self.profile = getattr(config, "dm_profile", "full")
         self.jobs = JobStore(config.state_dir / "data-management" / "jobs.json")
         self._sizes: dict[str, dict[tuple[str, str], int]] = {}  # job id -> file sizes
@@ -363,10 +371,30 @@ class DataManagement:
                         "bytes": 0,
                     },
                 )
-                entry["replicas"].extend(pfns)
+                entry["replicas"].extend(self.storage.replica_url(p) if self.storage else p for p in pfns)
                 entry["files"] += 1
                 entry["bytes"] += rep.get("bytes") or 0
         return sorted(per_rse.values(), key=lambda e: e["identifier"])
+
+    async def download_token(self, user: cfg.SandboxUser, area_id: str, scope: str, name: str) -> dict:
+        """A short-lived storage read token for the DID's files at one storage area."""
+        area = cfg.area_by_id(area_id)
+        if area is None:
+            raise ApiError(404, f"Storage area with identifier '{area_id}' could not be found")
+        if self.storage is None:
+            raise ApiError(503, "This sandbox serves no storage over WebDAV")
+        await self.call(self.rucio.did(user.username, scope, name), f"{scope}:{name}")
+        replicas = await self.call(
+            self.rucio.replicas(user.username, [{"scope": scope, "name": name}]), f"{scope}:{name}"
+        )
+        paths = [replica_path(pfn) for rep in replicas for pfn in (rep.get("rses") or {}).get(area.name, [])]
+        if not paths:
+            raise ApiError(404, f"{scope}:{name} has no replica at {area.name}: stage it there first")
+        if len(paths) > MAX_TOKEN_FILES:
+            raise ApiError(
+                400, f"{scope}:{name} has {len(paths)} files at {area.name}; ask for the files' tokens one by one"
+            )
+        return self.storage.tokens.issue(user, area, f"{scope}:{name}", paths)
 
     async def metadata(self, account: str, scope: str, name: str, plugin: str) -> dict:
         """DID_COLUMN (Rucio's own fields) or POSTGRES_JSON (science metadata, the default)."""
@@ -701,6 +729,11 @@ class LocateHandler(DmHandler):
         self.send(await self.dm.locate(self.user.username, namespace, name))
 
 
+class DownloadHandler(DmHandler):
+    async def get(self, storage_area_uuid: str, namespace: str, name: str) -> None:
+        self.send(await self.dm.download_token(self.user, storage_area_uuid, namespace, name))
+
+
 class MetadataHandler(DmHandler):
     async def get(self, namespace: str, name: str) -> None:
         self.send(await self.dm.metadata(self.user.username, namespace, name, self.get_argument("plugin", "")))
@@ -779,6 +812,7 @@ ROUTES = [
     ("/data/list/{namespace}", ListHandler),
     ("/data/locate/{namespace}/{name:path}", LocateHandler),
     ("/metadata/{namespace}/{name:path}", MetadataHandler),
+    ("/data/download/{storage_area_uuid}/{namespace}/{name:path}", DownloadHandler),
     ("/data/collections", CollectionsHandler),
     ("/data/collections/{namespace}/{name:path}", CollectionHandler),
     ("/data/stage", StageHandler),
@@ -795,6 +829,7 @@ CONFIRMED_TEMPLATES = frozenset(
         "/data/list",
         "/data/locate/{namespace}/{name:path}",
         "/metadata/{namespace}/{name:path}",
+        "/data/download/{storage_area_uuid}/{namespace}/{name:path}",
         "/data/stage",
         "/data/stage/{job_id}",
     }

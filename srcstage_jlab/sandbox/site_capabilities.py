@@ -2,7 +2,8 @@
 
 Two nodes (local and remote), each with one site and one storage; the storage areas are the
 Rucio RSEs of `config.AREAS`. A storage's `base_path` plus an area's `relative_path` equals
-`config.area_dir(area)`, so a `file://` replica URL's path starts with them. The local
+`config.area_dir(area)`, so a replica URL's path (https:// over the sandbox's WebDAV, see
+storage.py) starts with them. The local
 compute lists a `jupyterhub` without a storage area (like most real hubs) and a sibling
 `prepare_data` service that names the local area: clients must walk the siblings to find it.
 
@@ -43,6 +44,7 @@ class Topology:
 
     def __init__(self, config: cfg.SandboxConfig) -> None:
         self.config = config
+        self.webdav_port = 0  # set once the storage's WebDAV server listens
         # area name -> (start, end) of an Unplanned downtime, or None
         self._downtime: dict[str, tuple[dt.datetime, dt.datetime] | None] = {}
         self._force_disabled: dict[str, bool] = {}
@@ -152,7 +154,7 @@ class Topology:
             "srm": "posix",
             "device_type": "disk",
             "size_in_terabytes": 1,
-            "supported_protocols": [{"prefix": "file", "port": 0}],
+            "supported_protocols": [{"prefix": "https", "port": self.webdav_port}, {"prefix": "file", "port": 0}],
             "areas": areas,
             "downtime": [],
             "is_force_disabled": False,

@@ -26,6 +26,8 @@ DEFAULT_ROUTES: dict[str, str] = {
     "namespaces": "GET /data/list",
     "locate": "GET /data/locate/{namespace}/{name}",
     "metadata": "GET /metadata/{namespace}/{name}",
+    # confirmed; needed only in download mode, so optional like the adopted ones
+    "download": "GET /data/download/{storage_area_uuid}/{namespace}/{name}",
     # adopted (see docs/operator-guide.md)
     "list_dids": "GET /data/list/{namespace}",
     "create_collection": "POST /data/collections",
@@ -47,6 +49,7 @@ WHAT = {
     "read_collection": "reading a collection DID",
     "stage": "the staging request",
     "stage_status": "the staging status",
+    "download": "a storage read token (download mode)",
 }
 
 
@@ -174,6 +177,16 @@ class DataManagement:
         metadata. Named explicitly: the DM API's own default is POSTGRES_JSON."""
         answer = await self._call("metadata", namespace=did.namespace, name=did.name, params={"plugin": plugin})
         return answer if isinstance(answer, dict) else {}
+
+    async def download_token(self, storage_area_uuid: str, did: Did) -> str:
+        """A short-lived storage read token for the DID's files at one storage area (kept server-side)."""
+        answer = await self._call(
+            "download", storage_area_uuid=storage_area_uuid, namespace=did.namespace, name=did.name
+        )
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not token:
+            raise InvalidInput("The DM API's download answer carries no access_token.", None, service="data-management")
+        return str(token)
 
     async def create_collection(self, did: Did, did_type: str, members: list[Did]) -> dict:
         body = {"namespace": did.namespace, "name": did.name, "type": did_type, "dids": [m.to_json() for m in members]}
