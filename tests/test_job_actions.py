@@ -127,7 +127,7 @@ async def test_release_removes_the_rule_and_the_files_go_from_the_destination(ap
 async def test_retry_of_a_failed_job_makes_one_new_job(api, sandbox):
     # A lifetime of one second, on files on tape (a 2 s recall): the rule expires before the
     # files arrive, Rucio removes it, and the job fails.
-    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0003.vis-0*", type="file")
+    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0001.vis-03*", type="file")
     assert status == 200 and found["items"], found
     job = await staged_job(api, [found["items"][0]["did"]], lifetime="1s")
     failed = await wait_for_job(api, job["id"])
