@@ -94,6 +94,7 @@ class ConfigHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
+        await self.service.actions.learn()  # once: whether the DM serves extend and release
         self.reply(self.service.public_config())
 
 
@@ -265,6 +266,27 @@ class JobHandler(SrcStageHandler):
         self.reply(None, 204)
 
 
+class JobExtendHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def post(self, job_id: str) -> None:
+        self.reply((await self.service.actions.extend(job_id, self.input.get("lifetime"))).to_json())
+
+
+class JobReleaseHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def post(self, job_id: str) -> None:
+        self.reply((await self.service.actions.release(job_id)).to_json())
+
+
+class JobRetryHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def post(self, job_id: str) -> None:
+        self.reply((await self.service.actions.retry(job_id)).to_json(), 202)
+
+
 class JobPathsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
@@ -295,6 +317,9 @@ ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
     ("/jobs", JobsHandler),
     ("/jobs/{job_id}", JobHandler),
     ("/jobs/{job_id}/paths", JobPathsHandler),
+    ("/jobs/{job_id}/extend", JobExtendHandler),
+    ("/jobs/{job_id}/release", JobReleaseHandler),
+    ("/jobs/{job_id}/retry", JobRetryHandler),
 ]
 
 

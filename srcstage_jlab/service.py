@@ -29,6 +29,7 @@ from .errors import (
     PrecheckFailed,
     Unavailable,
 )
+from .job_actions import JobActions
 from .srcnet import data_management, site_capabilities
 from .srcnet.auth import HubTokenSource, TokenBroker
 from .srcnet.data_management import DataManagement, parent_did_in
@@ -131,6 +132,7 @@ class StagingService:
         if self.default_lifetime_s > self.max_lifetime_s:
             raise ValueError("SrcStage.default_lifetime is longer than SrcStage.max_lifetime")
         self.summary = StageSummary(self.dm)
+        self.actions = JobActions(self)
         self._destination: tuple[float, StagingDestination] | None = None
         self._destination_lock = asyncio.Lock()
 
@@ -185,6 +187,7 @@ class StagingService:
                 "Add DIDs by their full name (namespace:name).",
             },
             "stage_via": "collection" if create["served"] is not False else "staging request",
+            "job_actions": self.actions.capabilities(),
         }
 
     async def owned_namespaces(self) -> list[str]:

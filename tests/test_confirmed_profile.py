@@ -139,6 +139,33 @@ async def test_refused_confirmed_stage_changes_nothing(api, confirmed_sandbox):
     rucio.close()
 
 
+async def test_extend_and_release_are_reported_unavailable_with_the_reason(api, confirmed_sandbox):
+    """The confirmed DM answers 405 on PUT/DELETE of a job: learnt once, said in the config,
+    and the actions refused with the same one-line reason, nothing sent again."""
+    status, config = await api("GET", "config")
+    actions = config["capabilities"]["job_actions"]
+    for action, route in (("extend", "PUT /data/stage/{job_id}"), ("release", "DELETE /data/stage/{job_id}")):
+        assert actions[action]["available"] is False, actions
+        assert "does not serve" in actions[action]["why"] and route in actions[action]["why"]
+        assert "405" in actions[action]["why"]
+    assert actions["retry"]["available"] is True
+    status, collection = await api(
+        "POST", "collections", {"name": f"actions {time.time_ns()}", "dids": ["ska-mid:obs-2026-0001.vis-04.csv"]}
+    )
+    status, job = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
+    assert status == 202, job
+    dm_requests = Control(confirmed_sandbox.control_url).stats()["requests"]["data-management"]
+    tried = {k: n for k, n in dm_requests.items() if k.startswith(("PUT ", "DELETE "))}
+    status, body = await api("POST", f"jobs/{job['id']}/extend", {"lifetime": "14d"})
+    assert status == 501 and body["code"] == "not_served" and body["message"] == actions["extend"]["why"]
+    status, body = await api("POST", f"jobs/{job['id']}/release")
+    assert status == 501 and body["code"] == "not_served" and body["message"] == actions["release"]["why"]
+    dm_requests = Control(confirmed_sandbox.control_url).stats()["requests"]["data-management"]
+    assert {k: n for k, n in dm_requests.items() if k.startswith(("PUT ", "DELETE "))} == tried
+    status, still = await api("GET", f"jobs/{job['id']}")
+    assert still["phase"] != "released"
+
+
 @pytest.fixture(scope="module")
 def confirmed_server(confirmed_sandbox, tmp_path_factory):
     yield from running_server(confirmed_sandbox, tmp_path_factory.mktemp("jupyter-confirmed"))

@@ -544,6 +544,24 @@ class Job:
         return [p["path"] for p in data.get("paths") or []]
 
     @verb
+    def extend(self, lifetime: Any) -> Job:
+        """Keep the staged copy ``lifetime`` from now (e.g. ``"14d"``); the server's cap applies.
+        Raises NotServedError, with the reason, where the DM does not serve it."""
+        self._apply((yield Request("POST", self._url("/extend"), body={"lifetime": normalize_lifetime(lifetime)})))
+        return self
+
+    @verb
+    def release(self) -> Job:
+        """Give the staged copy back now (its files may then go from the destination)."""
+        self._apply((yield Request("POST", self._url("/release"))))
+        return self
+
+    @verb
+    def retry(self) -> Job:
+        """Stage a failed job's DIDs again; the new :class:`Job` (the same one however often asked)."""
+        return Job(self._client, (yield Request("POST", self._url("/retry"))))
+
+    @verb
     def forget(self) -> None:
         """Stop tracking the job on this server (the SRCNet request itself is not cancelled)."""
         yield Request("DELETE", self._url())

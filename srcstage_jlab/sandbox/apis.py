@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import tornado.web
 
-from . import auth, data_management, site_capabilities
+from . import auth, data_management, rucio_server, site_capabilities
 from . import config as cfg
 from .faults import (
     ApiError,
@@ -203,7 +203,9 @@ async def start_apis(config: cfg.SandboxConfig, rucio_url: str) -> ApisHandle:
         config.site_capabilities_port,
     )
 
-    rucio = RucioRest(rucio_url, calls=stats.rucio_calls)
+    # The DM's service account: Rucio lets only root change or remove a user's rule.
+    service = (rucio_server.ROOT_ACCOUNT, rucio_server.ROOT_USERNAME, rucio_server.root_password(config.state_dir))
+    rucio = RucioRest(rucio_url, calls=stats.rucio_calls, service_identity=service)
     dm = data_management.DataManagement(config, rucio, topology, storage)
     dm_server = ServiceServer(
         _app(

@@ -69,8 +69,34 @@ def _conveyor_steps() -> list[tuple[str, object]]:
     ]
 
 
+# The reaper deletes the files of replicas no rule keeps (a released or expired copy); it runs
+# every this many cycles, greedily (a sandbox has no space pressure to wait for).
+REAPER_EVERY = 3
+
+
+def _reaper_step() -> object:
+    from rucio.daemons.common import HeartbeatHandler
+    from rucio.daemons.reaper import reaper
+
+    return functools.partial(
+        reaper.run_once,
+        rses=[],
+        include_rses=None,
+        exclude_rses=None,
+        vos=None,
+        chunk_size=100,
+        greedy=True,
+        scheme=None,
+        delay_seconds=0,
+        auto_exclude_threshold=100,
+        auto_exclude_timeout=600,
+        heartbeat_handler=HeartbeatHandler(executable="sandbox-reaper", renewal_interval=60),
+    )
+
+
 def run(config: SandboxConfig) -> None:
-    """Loop until SIGTERM/SIGINT: injector, evaluator, submitter, poller, finisher, abacus, cleaner."""
+    """Loop until SIGTERM/SIGINT: injector, evaluator, submitter, poller, finisher, abacus, cleaner
+    (and the reaper every REAPER_EVERY cycles)."""
     from . import transfers
 
     transfers.install(config.state_dir, [a.name for a in AREAS if a.cold], config.tape_delay_s)
@@ -83,6 +109,8 @@ def run(config: SandboxConfig) -> None:
         ("abacus-account", judges["abacus-account"]),
         ("judge-cleaner", judges["judge-cleaner"]),
     ]
+    reaper = _reaper_step()
+    cycle = 0
     log.info("daemon loop started (every %.1f s, tape delay %.1f s)", config.daemon_interval_s, config.tape_delay_s)
     while not STOP.is_set():
         started = time.monotonic()
@@ -93,6 +121,12 @@ def run(config: SandboxConfig) -> None:
                 step()
             except Exception:  # one daemon's failure must not stop the others
                 log.exception("%s failed", name)
+        cycle += 1
+        if cycle % REAPER_EVERY == 0 and not STOP.is_set():
+            try:
+                reaper()
+            except Exception:
+                log.exception("reaper failed")
         STOP.wait(max(0.0, config.daemon_interval_s - (time.monotonic() - started)))
     log.info("daemon loop stopped")
 

@@ -78,6 +78,7 @@ CONFIRMED_STATES = {
     "SUSPENDED": "ON_HOLD",
     "WAITING_APPROVAL": "AWAITING_APPROVAL",
     "EXPIRED": "LAPSED",
+    "RELEASED": "RELEASED",
 }
 PROFILES = ("full", "confirmed")
 DEFAULT_METADATA_PLUGIN = "POSTGRES_JSON"
@@ -529,6 +530,8 @@ class DataManagement:
                 parent,
             ) or sorted((d["namespace"], d["name"]) for d in job["dids"]) != wanted:
                 continue
+            if job.get("released_at"):
+                continue  # given back: a new request is a new job
             try:
                 for rule_id in job["rule_ids"]:
                     await self.rucio.rule(user.username, rule_id)
@@ -607,12 +610,62 @@ class DataManagement:
         self._lock_counts[rule_id] = (counters, counts)
         return counts
 
-    async def job_status(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
+    def own_job(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
+        """The job, if it is the user's (or the user is a DM admin)."""
         job = self.jobs.get(job_id)
         if job is None:
             raise ApiError(404, f"Staging job '{job_id}' could not be found")
         if job["user"] != user.username and ADMIN_GROUP not in groups:
             raise ApiError(403, f"{FORBIDDEN} Staging job '{job_id}' belongs to another user.")
+        return job
+
+    # --- job actions (adopted, full profile only) ------------------------------------
+    # Rucio lets only root (or an admin account) change or remove a rule: once the job is
+    # checked to be the user's, the DM acts as its service account.
+
+    async def extend(self, user: cfg.SandboxUser, groups: list[str], job_id: str, body: Any) -> dict:
+        body = body_object(body)
+        lifetime = body.get("lifetime")
+        if lifetime is None:
+            raise ApiError(422, [{"loc": ["body", "lifetime"], "msg": "Field required", "type": "missing"}])
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+            raise validation_error(["body", "lifetime"], "Input should be a valid integer (seconds)", "int_type")
+        if lifetime <= 0:
+            raise validation_error(["body", "lifetime"], "Input should be greater than 0 (seconds)", "greater_than")
+        job = self.own_job(user, groups, job_id)
+        cap = self.config.max_stage_lifetime_s
+        if lifetime > cap:
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
+                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).",
+            )
+        if job.get("released_at"):
+            raise ApiError(409, f"Staging job '{job_id}' was released; there is no staged copy to extend.")
+        service = self.rucio.service_identity[0]
+        for rule_id in job["rule_ids"]:
+            await self.call(self.rucio.update_rule(service, rule_id, {"lifetime": lifetime}), f"rule {rule_id}")
+        expires = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=lifetime)
+        self.jobs.add({**job, "lifetime": lifetime, "expires_at": expires.isoformat()})
+        return await self.job_status(user, groups, job_id)
+
+    async def release(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
+        job = self.own_job(user, groups, job_id)
+        service = self.rucio.service_identity[0]
+        for rule_id in job["rule_ids"]:
+            try:
+                await self.rucio.delete_rule(service, rule_id, purge_replicas=True)
+                # Rucio's removal is soft (the rule expires within the hour): cut it to now, so the
+                # judge-cleaner removes it at its next cycle and the reaper then deletes the files.
+                await self.rucio.update_rule(service, rule_id, {"lifetime": 0})
+            except RucioError as err:
+                if err.exc_class != "RuleNotFound":  # gone already: released all the same
+                    raise rucio_to_api_error(err, f"rule {rule_id}") from None
+        self.jobs.add({**job, "released_at": _now_iso()})
+        return {"job_id": job_id, "state": "RELEASED", "expires_at": _now_iso()}
+
+    async def job_status(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
+        job = self.own_job(user, groups, job_id)
         states, progress, expires = (
             [],
             dict.fromkeys(
@@ -634,6 +687,8 @@ class DataManagement:
                 progress[key] += value
         known = [s for s in STATE_PRIORITY if s in states]
         state = known[0] if known else (states[0] if states else "EXPIRED")
+        if job.get("released_at"):
+            state = "RELEASED"
         if self.profile == "confirmed":
             return {"job_id": job_id, "state": CONFIRMED_STATES.get(state, state)}
         public = {k: v for k, v in job.items() if k != "user"}
@@ -761,6 +816,16 @@ class StageStatusHandler(DmHandler):
         self.send(await self.dm.job_status(self.user, self.groups, job_id))
 
 
+class StageJobHandler(StageStatusHandler):
+    """The full profile's job route: its status, and the adopted extend (PUT) and release (DELETE)."""
+
+    async def put(self, job_id: str) -> None:
+        self.send(await self.dm.extend(self.user, self.groups, job_id, self.json_body()))
+
+    async def delete(self, job_id: str) -> None:
+        self.send(await self.dm.release(self.user, self.groups, job_id))
+
+
 class RulesHandler(DmHandler):
     async def get(self, namespace: str, name: str) -> None:
         self.send(await self.dm.rules(self.user.username, namespace, name))
@@ -816,7 +881,7 @@ ROUTES = [
     ("/data/collections", CollectionsHandler),
     ("/data/collections/{namespace}/{name:path}", CollectionHandler),
     ("/data/stage", StageHandler),
-    ("/data/stage/{job_id}", StageStatusHandler),
+    ("/data/stage/{job_id}", StageJobHandler),  # PUT/DELETE adopted, optional
     ("/data/rules/{namespace}/{name:path}", RulesHandler),
     ("/data/quota/{area_id}", QuotaHandler),  # adopted, optional (not in a confirmed-only profile)
 ]
@@ -839,4 +904,8 @@ CONFIRMED_TEMPLATES = frozenset(
 def routes_for(profile: str) -> list:
     if profile not in PROFILES:
         raise ValueError(f"unknown DM profile '{profile}' (known: {', '.join(PROFILES)})")
-    return ROUTES if profile == "full" else [r for r in ROUTES if r[0] in CONFIRMED_TEMPLATES]
+    if profile == "full":
+        return ROUTES
+    # The confirmed profile reads a job's status only: PUT/DELETE on it answer 405.
+    confirmed = {StageJobHandler: StageStatusHandler}
+    return [(t, confirmed.get(h, h)) for t, h in ROUTES if t in CONFIRMED_TEMPLATES]

@@ -65,8 +65,17 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class RucioRest:
-    def __init__(self, base_url: str, timeout_s: float = 30.0, calls: collections.Counter | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 30.0,
+        calls: collections.Counter | None = None,
+        service_identity: tuple[str, str, str] | None = None,
+    ) -> None:
+        """`service_identity`: (account, username, password) of the DM's own service account,
+        for what Rucio lets no user do (change or remove a rule); the DM checks ownership first."""
         self.base_url = base_url.rstrip("/")
+        self.service_identity = service_identity
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout_s,
@@ -86,16 +95,17 @@ class RucioRest:
             cached = self._tokens.get(account)
             if cached and not renew and cached[1] > time.monotonic():
                 return cached[0]
+            service = self.service_identity
             user = cfg.user_by_name(account)
-            if user is None:
+            if service and account == service[0]:
+                username, password = service[1], service[2]
+            elif user is not None:
+                username, password = user.username, user.rucio_password
+            else:
                 raise RucioError(401, "CannotAuthenticate", f"No Rucio identity for account '{account}'")
             response = await self._client.get(
                 "/auth/userpass",
-                headers={
-                    "X-Rucio-Account": account,
-                    "X-Rucio-Username": user.username,
-                    "X-Rucio-Password": user.rucio_password,
-                },
+                headers={"X-Rucio-Account": account, "X-Rucio-Username": username, "X-Rucio-Password": password},
             )
             self._raise_for(response)
             token = response.headers["X-Rucio-Auth-Token"]
@@ -262,3 +272,14 @@ class RucioRest:
 
     async def did_rules(self, account: str, scope: str, name: str) -> list[dict]:
         return await self.request(account, "GET", f"/dids/{did_path(scope, name)}/rules", stream=True) or []
+
+    async def update_rule(self, account: str, rule_id: str, options: dict) -> None:
+        """Rucio's rule update, e.g. {"lifetime": seconds from now} (root or an admin account only)."""
+        await self.request(account, "PUT", f"/rules/{quote(rule_id, safe='')}", body={"options": options})
+
+    async def delete_rule(self, account: str, rule_id: str, purge_replicas: bool = True) -> None:
+        """Rucio's rule removal (root or an admin account only). Rucio deletes softly: the rule
+        expires within the hour, unless its lifetime is then cut (see DataManagement.release)."""
+        await self.request(
+            account, "DELETE", f"/rules/{quote(rule_id, safe='')}", body={"purge_replicas": purge_replicas}
+        )

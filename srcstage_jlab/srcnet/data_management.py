@@ -36,6 +36,10 @@ DEFAULT_ROUTES: dict[str, str] = {
     "stage_status": "GET /data/stage/{job_id}",
     # adopted and optional: a 404 or 405 here means "not served", and the quota is shown as unknown
     "quota": "GET /data/quota/{storage_area_uuid}",
+    # adopted and optional: a staged copy's lifetime changed (body {"lifetime": seconds, from now}),
+    # or the copy given back early; where not served, the job actions say so and are hidden
+    "extend_stage": "PUT /data/stage/{job_id}",
+    "release_stage": "DELETE /data/stage/{job_id}",
 }
 
 
@@ -50,7 +54,12 @@ WHAT = {
     "stage": "the staging request",
     "stage_status": "the staging status",
     "download": "a storage read token (download mode)",
+    "extend_stage": "extending a staged copy's lifetime",
+    "release_stage": "releasing a staged copy",
 }
+# A job id no DM has: asking to change it tells whether the route exists (404 about the job,
+# or 422) without changing anything.
+PROBE_JOB_ID = "srcstage-probe-no-such-job"
 
 
 def check_routes(routes: dict[str, str]) -> dict[str, str]:
@@ -157,6 +166,23 @@ class DataManagement:
         self.served.add(op)
         return True
 
+    async def probe_job_route(self, op: str) -> bool | None:
+        """Whether a job route (`extend_stage`, `release_stage`) is served, learnt once and
+        changing nothing: the call names a job that does not exist. None while unknown (e.g.
+        not signed in yet, or the DM failing)."""
+        if op in self.not_served or op in self.served:
+            return op not in self.not_served
+        body = {} if op == "extend_stage" else None
+        try:
+            await self._call(op, job_id=PROBE_JOB_ID, json=body, idempotent=True)
+        except NotServed:
+            return False
+        except ExtensionError as err:
+            if getattr(err, "srcnet_status", None) not in (400, 403, 404, 409, 422):
+                return None
+        self.served.add(op)
+        return True
+
     async def namespaces(self) -> list[str]:
         answer = await self._call("namespaces")
         return [str(n) for n in answer] if isinstance(answer, list) else []
@@ -219,6 +245,16 @@ class DataManagement:
     async def stage_status(self, job_id: str) -> dict:
         answer = await self._call("stage_status", job_id=job_id)
         return answer if isinstance(answer, dict) else {"state": None}
+
+    async def extend_stage(self, job_id: str, lifetime_s: int) -> dict:
+        """The staged copy kept `lifetime_s` from now; the DM's answer (its new `expires_at`)."""
+        answer = await self._call("extend_stage", job_id=job_id, json={"lifetime": lifetime_s}, idempotent=True)
+        return answer if isinstance(answer, dict) else {}
+
+    async def release_stage(self, job_id: str) -> dict:
+        """The staged copy given back: its rule removed, so its files may go from the destination."""
+        answer = await self._call("release_stage", job_id=job_id, idempotent=True)
+        return answer if isinstance(answer, dict) else {}
 
     async def quota(self, storage_area_uuid: str) -> dict | None:
         """The user's quota at a storage area (`bytes_limit`, `bytes_used`, `bytes_remaining`), or

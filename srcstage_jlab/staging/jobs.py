@@ -46,9 +46,11 @@ STATE_WORDS: dict[str, str] = {
         ),
         "active",
     ),
+    # given back early by the user (job.release()): the copy's rule is gone on purpose
+    "RELEASED": "released",
 }
-PHASES = ("completed", "failed", "active")
-TERMINAL_PHASES = frozenset({"completed", "failed"})
+PHASES = ("completed", "failed", "active", "released")
+TERMINAL_PHASES = frozenset({"completed", "failed", "released"})
 
 
 def state_table(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -106,6 +108,8 @@ class TrackedJob:
     expires_at: str | None = None
     error: dict | None = None
     notice: str | None = None  # "SRCNet is slow to answer; retrying" while status polls meet transient failures
+    retry_of: str | None = None  # the failed job this one retries
+    retried_by: str | None = None  # the job that retried this failed one (a second retry answers it)
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
 
@@ -271,6 +275,13 @@ class JobTracker:
         if task:
             task.cancel()
         del self._jobs[job_id]
+        await self._save()
+
+    async def changed(self, job: TrackedJob, *, stop_polling: bool = False) -> None:
+        """Keep what an action changed in a tracked job (and end its poller when it is over)."""
+        if stop_polling and (task := self._pollers.pop(job.id, None)):
+            task.cancel()
+        job.updated_at = now_iso()
         await self._save()
 
     async def _save(self) -> None:

@@ -118,6 +118,14 @@ class RucioRoot:
     def rule_ids(self, account: str) -> set[str]:
         return {r["id"] for r in self._stream("/rules/", account=account)}
 
+    def rule(self, rule_id: str) -> dict | None:
+        """One rule as Rucio has it (None once it is gone)."""
+        response = self.client.get(f"/rules/{rule_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
     def snapshot(self, account: str = cfg.DEMO_USER.username) -> dict:
         """What a refused request must not change: the user's DIDs and rules."""
         return {
