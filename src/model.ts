@@ -737,6 +737,7 @@ export class SrcStageModel implements IDisposable {
       for (const job of jobs) {
         const before = this._jobPhases.get(job.id);
         const terminal = job.phase === 'completed' || job.phase === 'failed';
+        // A released job is over too, but by the user's own act: no notification.
         if (terminal && before !== job.phase) {
           finished.push(job);
         }

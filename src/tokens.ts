@@ -226,7 +226,8 @@ export interface IProgress {
   bytes_done?: number | null;
 }
 
-export type JobPhase = 'active' | 'completed' | 'failed' | 'unknown';
+/** 'released': the user gave the staged copy back early (job.release()). */
+export type JobPhase = 'active' | 'completed' | 'failed' | 'released' | 'unknown';
 
 export interface IJob {
   id: string;
