@@ -123,7 +123,6 @@ DM_OPS = (
     "read_collection",
     "stage",
     "stage_status",
-    "rules",
 )
 
 
