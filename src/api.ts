@@ -156,6 +156,11 @@ export interface IRequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /**
+   * Ask "changed since my last read?" (If-None-Match with the ETag this path
+   * last answered); resolves with `null` when the server says 304.
+   */
+  ifChanged?: boolean;
 }
 
 export interface IDidQuery {
@@ -173,6 +178,9 @@ export class SrcStageAPI {
 
   readonly serverSettings: ServerConnection.ISettings;
 
+  /** The ETag each conditionally read URL last answered (see `ifChanged`). */
+  private _etags = new Map<string, string>();
+
   /** Call one route; resolves with the parsed JSON body (`null` for 204). */
   async request<T>(path: string, options: IRequestOptions = {}): Promise<T> {
     const base = URLExt.join(this.serverSettings.baseUrl, API_NAMESPACE, path);
@@ -184,9 +192,17 @@ export class SrcStageAPI {
       .join('&');
     const url = query ? `${base}?${query}` : base;
     const init: RequestInit = { method: options.method ?? 'GET' };
+    const headers: Record<string, string> = {};
     if (options.body !== undefined) {
       init.body = JSON.stringify(options.body);
-      init.headers = { 'Content-Type': 'application/json' };
+      headers['Content-Type'] = 'application/json';
+    }
+    const lastEtag = options.ifChanged ? this._etags.get(url) : undefined;
+    if (lastEtag) {
+      headers['If-None-Match'] = lastEtag;
+    }
+    if (Object.keys(headers).length) {
+      init.headers = headers;
     }
     let response: Response;
     try {
@@ -197,6 +213,13 @@ export class SrcStageAPI {
       );
     } catch (error) {
       throw toSrcStageError(error);
+    }
+    if (options.ifChanged && response.status === 304) {
+      return null as T;
+    }
+    const etag = response.headers.get('ETag');
+    if (response.ok && etag) {
+      this._etags.set(url, etag); // any read counts: the next poll asks "changed since?"
     }
     let text = '';
     try {
@@ -262,6 +285,15 @@ export class SrcStageAPI {
 
   locate(did: string): Promise<ILocations> {
     return this.request<ILocations>('locations', { query: { did } });
+  }
+
+  /** The collections, or `null` when unchanged since the last call (a poll). */
+  async listCollectionsIfChanged(): Promise<ICollection[] | null> {
+    const body = await this.request<{ collections: ICollection[] } | null>(
+      'collections',
+      { ifChanged: true }
+    );
+    return body === null ? null : (body.collections ?? []);
   }
 
   async listCollections(): Promise<ICollection[]> {
@@ -347,6 +379,14 @@ export class SrcStageAPI {
       method: 'POST',
       body
     });
+  }
+
+  /** The jobs, or `null` when unchanged since the last call (a poll). */
+  async listJobsIfChanged(): Promise<IJob[] | null> {
+    const body = await this.request<{ jobs: IJob[] } | null>('jobs', {
+      ifChanged: true
+    });
+    return body === null ? null : (body.jobs ?? []);
   }
 
   async listJobs(): Promise<IJob[]> {

@@ -147,9 +147,16 @@ export class SrcStageModel implements IDisposable {
     }
   }
 
-  /** One poll tick: jobs, and the session while a sign-in is pending. */
+  /**
+   * One poll tick: jobs and collections (conditional: a 304 while nothing
+   * changed, so a collection made in a kernel or another tab shows up within
+   * one tick), and the session while a sign-in is pending.
+   */
   async tick(): Promise<void> {
-    const tasks: Promise<boolean>[] = [this.refreshJobs()];
+    const tasks: Promise<boolean>[] = [
+      this.refreshJobs(true),
+      this.refreshCollections(true)
+    ];
     if (this._session?.state === 'pending') {
       tasks.push(this.refreshSession());
     }
@@ -157,7 +164,12 @@ export class SrcStageModel implements IDisposable {
     this._updateFrequency();
     if (results.some(ok => !ok)) {
       // Let the poll back off while the server is failing.
-      throw this._jobsError ?? this._sessionError ?? new Error('poll failed');
+      throw (
+        this._jobsError ??
+        this._collectionsError ??
+        this._sessionError ??
+        new Error('poll failed')
+      );
     }
   }
 
@@ -557,17 +569,26 @@ export class SrcStageModel implements IDisposable {
     this._emit('collections');
   }
 
-  async refreshCollections(): Promise<boolean> {
+  /** Reload the collections; `ifChanged` skips the work when the server says 304. */
+  async refreshCollections(ifChanged = false): Promise<boolean> {
     try {
-      this._collections = await this.api.listCollections();
+      const collections = ifChanged
+        ? await this.api.listCollectionsIfChanged()
+        : await this.api.listCollections();
+      if (collections === null && !this._collectionsError) {
+        return true; // unchanged since the last read: nothing to redraw
+      }
+      if (collections !== null) {
+        this._collections = collections;
+        this._collectionsLoaded = true;
+      }
       this._collectionsError = null;
-      this._collectionsLoaded = true;
+      this._emit('collections');
       return true;
     } catch (e) {
       this._collectionsError = toSrcStageError(e);
-      return false;
-    } finally {
       this._emit('collections');
+      return false;
     }
   }
 
@@ -701,9 +722,19 @@ export class SrcStageModel implements IDisposable {
     return this._jobs.some(j => j.phase === 'active' || j.phase === 'unknown');
   }
 
-  async refreshJobs(): Promise<boolean> {
+  /** Reload the jobs; `ifChanged` skips the work when the server says 304. */
+  async refreshJobs(ifChanged = false): Promise<boolean> {
     try {
-      const jobs = await this.api.listJobs();
+      const jobs = ifChanged
+        ? await this.api.listJobsIfChanged()
+        : await this.api.listJobs();
+      if (jobs === null) {
+        if (this._jobsError) {
+          this._jobsError = null;
+          this._emit('jobs');
+        }
+        return true; // unchanged since the last read
+      }
       this._jobsError = null;
       this._setJobs(jobs);
       return true;

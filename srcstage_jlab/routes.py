@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -80,6 +81,27 @@ class SrcStageHandler(APIHandler):
             self.finish()
         else:
             self.finish(json.dumps(data))
+
+    def reply_listing(self, data: Any) -> None:
+        """Answer a listing with an ETag of its content; 304 when the caller already has it.
+
+        The listings are the server's own state (no SRCNet call), so the content hash is
+        the change counter: any change from any surface (sidebar, widget, a kernel, another
+        tab) changes it, and the sidebar's conditional poll costs one hash while nothing did.
+        """
+        body = json.dumps(data)
+        etag = '"' + hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest() + '"'
+        self.set_header("ETag", etag)
+        self.set_header("Cache-Control", "no-cache")
+        wanted = {tag.strip().removeprefix("W/") for tag in self.request.headers.get("If-None-Match", "").split(",")}
+        if etag in wanted:
+            self.set_status(304)
+            self.finish()
+        else:
+            self.finish(body)
+
+    def compute_etag(self) -> str | None:
+        return None  # reply_listing sets the ETags we promise; tornado's implicit ones would hash errors too
 
     def fail(self, err: ExtensionError) -> None:
         if err.status >= 500:
@@ -168,7 +190,7 @@ class CollectionsHandler(SrcStageHandler):
     @tornado.web.authenticated
     @answers_errors
     async def get(self) -> None:
-        self.reply({"collections": [c.to_json() for c in self.service.collections.all()]})
+        self.reply_listing({"collections": [c.to_json() for c in self.service.collections.all()]})
 
     @tornado.web.authenticated
     @answers_errors
@@ -248,7 +270,7 @@ class JobsHandler(SrcStageHandler):
     async def get(self) -> None:
         self.service.jobs.watch()  # someone looks: the trackers keep their promise on lag
         jobs = [j.to_json() for j in self.service.jobs.all()]
-        self.reply({"jobs": jobs, "notice": self.service.retrying_notice()})
+        self.reply_listing({"jobs": jobs, "notice": self.service.retrying_notice()})
 
 
 class JobHandler(SrcStageHandler):

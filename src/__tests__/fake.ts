@@ -28,6 +28,14 @@ function isAnswer(value: unknown): value is { status: number } {
   );
 }
 
+function hash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) {
+    h = (h * 31 + text.charCodeAt(i)) | 0;
+  }
+  return h;
+}
+
 export const BASE_URL = 'http://localhost:8888/';
 
 export class FakeServer {
@@ -35,6 +43,10 @@ export class FakeServer {
   routes = new Map<string, FakeHandler>();
   /** When set, every request fails as if the network were down. */
   offline = false;
+  /** When set, GET answers carry an ETag and honour If-None-Match (304). */
+  etags = false;
+  /** How many 304s were answered. */
+  notModified = 0;
 
   on(method: string, path: string, handler: FakeHandler | unknown): this {
     this.routes.set(
@@ -102,6 +114,15 @@ export class FakeServer {
     const text =
       answer.text ??
       (answer.body === undefined ? '' : JSON.stringify(answer.body));
+    if (this.etags && request.method === 'GET' && status === 200) {
+      // Like the server's listings: the content is the ETag.
+      const etag = `"${text.length}:${hash(text)}"`;
+      if (request.headers.get('If-None-Match') === etag) {
+        this.notModified++;
+        return new Response(null, { status: 304 });
+      }
+      return new Response(text, { status, headers: { ETag: etag } });
+    }
     return new Response(status === 204 ? null : text, { status });
   };
 

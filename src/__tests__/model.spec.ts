@@ -624,3 +624,31 @@ describe('SrcStageModel: collections and staging', () => {
     model.dispose();
   });
 });
+
+describe('SrcStageModel: one live state', () => {
+  it('picks up a collection made elsewhere within one tick, with 304s while unchanged', async () => {
+    const server = baseServer();
+    server.etags = true;
+    const model = makeModel(server);
+    await model.initialize();
+    let redraws = 0;
+    model.changed.connect((_, what) => {
+      if (what === 'collections') {
+        redraws++;
+      }
+    });
+    await model.tick();
+    await model.tick();
+    expect(server.notModified).toBe(4); // collections and jobs, twice
+    expect(redraws).toBe(0);
+
+    // A kernel (or another tab) creates a collection on the server.
+    server.on('GET', 'collections', {
+      collections: [collection('k1', 'from a kernel')]
+    });
+    await model.tick();
+    expect(model.collections.map(c => c.name)).toEqual(['from a kernel']);
+    expect(redraws).toBe(1);
+    model.dispose();
+  });
+});
