@@ -404,6 +404,28 @@ export class SrcStageAPI {
     });
   }
 
+  /** Keep a staged copy `lifetime` (e.g. '14d') from now; the answer is the job. */
+  extendJob(id: string, lifetime: string): Promise<IJob> {
+    return this.request<IJob>(`jobs/${encodeURIComponent(id)}/extend`, {
+      method: 'POST',
+      body: { lifetime }
+    });
+  }
+
+  /** Give the staged copy back now (its files may then go from the destination). */
+  releaseJob(id: string): Promise<IJob> {
+    return this.request<IJob>(`jobs/${encodeURIComponent(id)}/release`, {
+      method: 'POST'
+    });
+  }
+
+  /** Stage a failed job's DIDs again; the answer is the new job (the same one on a repeat). */
+  retryJob(id: string): Promise<IJob> {
+    return this.request<IJob>(`jobs/${encodeURIComponent(id)}/retry`, {
+      method: 'POST'
+    });
+  }
+
   jobPaths(id: string): Promise<IPaths> {
     return this.request<IPaths>(`jobs/${encodeURIComponent(id)}/paths`);
   }

@@ -9,6 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { SrcStageAPI, SrcStageError, toSrcStageError } from './api';
 import type {
   DidTypeFilter,
+  IAvailability,
   ICollection,
   ICollectionExport,
   IConfig,
@@ -20,7 +21,8 @@ import type {
   IPrecheck,
   IPreferences,
   ISession,
-  ISubmitResult
+  ISubmitResult,
+  JobAction
 } from './tokens';
 import { namespaceProblem, patternProblem } from './text';
 import { UNIT_SECONDS } from './units';
@@ -755,6 +757,35 @@ export class SrcStageModel implements IDisposable {
 
   jobPaths(id: string): Promise<IPaths> {
     return this.api.jobPaths(id);
+  }
+
+  /** Whether the DM serves a job action here, and if not, why (from `/config`). */
+  jobAction(action: JobAction): IAvailability {
+    return (
+      this._config?.capabilities?.job_actions?.[action] ?? { available: null }
+    );
+  }
+
+  async extendJob(id: string, lifetime: string): Promise<IJob> {
+    const job = await this._busy(`job:${id}`, () =>
+      this.api.extendJob(id, lifetime)
+    );
+    this._upsertJob(job);
+    return job;
+  }
+
+  async releaseJob(id: string): Promise<IJob> {
+    const job = await this._busy(`job:${id}`, () => this.api.releaseJob(id));
+    this._upsertJob(job);
+    return job;
+  }
+
+  /** The new job a retry made; it is put first and followed like any other. */
+  async retryJob(id: string): Promise<IJob> {
+    const job = await this._busy(`job:${id}`, () => this.api.retryJob(id));
+    this._upsertJob(job);
+    void this.refreshJobs(); // the failed job now names its retry
+    return job;
   }
 
   private _upsertJob(job: IJob): void {

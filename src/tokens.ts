@@ -63,7 +63,16 @@ export interface IConfig {
     submit_only?: { available: boolean; why?: string | null };
     search?: { available: boolean; why?: string | null };
     stage_via?: 'collection' | 'staging request';
+    /** Job actions; `available` is null until the server has learnt it, `why` says why not. */
+    job_actions?: Partial<Record<JobAction, IAvailability>>;
   };
+}
+
+export type JobAction = 'extend' | 'release' | 'retry' | 'forget';
+
+export interface IAvailability {
+  available: boolean | null;
+  why?: string | null;
 }
 
 export type SessionState = 'signed_in' | 'signed_out' | 'pending' | 'error';
@@ -227,7 +236,8 @@ export interface IProgress {
 }
 
 /** 'released': the user gave the staged copy back early (job.release()). */
-export type JobPhase = 'active' | 'completed' | 'failed' | 'released' | 'unknown';
+export type JobPhase =
+  'active' | 'completed' | 'failed' | 'released' | 'unknown';
 
 export interface IJob {
   id: string;
@@ -244,6 +254,9 @@ export interface IJob {
   progress?: IProgress;
   error?: IErrorBody | null;
   /** "SRCNet is slow to answer; retrying" while the server's status polls meet transient failures. */
+  /** The job a retry of this failed one made, and the failed job this one retries. */
+  retried_by?: string | null;
+  retry_of?: string | null;
   notice?: string | null;
 }
 

@@ -1,3 +1,4 @@
+import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import {
   addBelowIcon,
   closeIcon,
@@ -32,7 +33,7 @@ export function JobsSection(props: {
   actions: IJobActions;
 }): JSX.Element {
   const { model, actions } = props;
-  useModel(model, ['jobs', 'busy']);
+  useModel(model, ['jobs', 'busy', 'config']);
   const jobs = model.jobs;
   const active = jobs.filter(j => j.phase === 'active').length;
   return (
@@ -88,6 +89,13 @@ function JobItem(props: {
   const p = job.progress ?? {};
   const title = job.collection_name || job.did;
   const completed = job.phase === 'completed';
+  const holdsCopy = completed || job.phase === 'active';
+  const extend = model.jobAction('extend');
+  const release = model.jobAction('release');
+  const busy = model.isBusy(`job:${job.id}`);
+  // A DM that does not serve extend/release: the buttons are hidden, one line says why.
+  const notServed = [extend, release].filter(a => a.available === false);
+
   const waiting = job.phase === 'active' && !p.files_total;
   const expired =
     !!job.expires_at && new Date(job.expires_at).getTime() < Date.now();
@@ -168,6 +176,17 @@ function JobItem(props: {
         />
       )}
       <ErrorBox error={error} />
+      {holdsCopy && notServed.length > 0 && (
+        <div
+          className="jp-SrcStage-hint"
+          data-testid="srcstage-job-actions-why"
+          title={notServed.map(a => a.why).join('\n')}
+        >
+          {notServed.length === 2
+            ? 'Extend and release: this Data Management API does not serve them.'
+            : notServed[0].why}
+        </div>
+      )}
       <div className="jp-SrcStage-actions">
         {completed && (
           <>
@@ -186,6 +205,63 @@ function JobItem(props: {
               Insert code cell
             </Button>
           </>
+        )}
+        {holdsCopy && extend.available !== false && (
+          <Button
+            testid="srcstage-job-extend"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                const answer = await InputDialog.getText({
+                  title: 'Keep the staged copy longer',
+                  label: `New lifetime of ${title}, from now (e.g. 14d, 36h)`,
+                  text: '14d',
+                  okLabel: 'Extend'
+                });
+                const lifetime = answer.value?.trim();
+                if (answer.button.accept && lifetime) {
+                  await model.extendJob(job.id, lifetime);
+                }
+              })
+            }
+          >
+            Extend…
+          </Button>
+        )}
+        {holdsCopy && release.available !== false && (
+          <Button
+            testid="srcstage-job-release"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                const answer = await showDialog({
+                  title: 'Release the staged copy?',
+                  body: `The staged files of ${title} may be removed from ${
+                    job.destination?.name ?? 'the destination'
+                  } soon after. The data stays where it came from.`,
+                  buttons: [
+                    Dialog.cancelButton(),
+                    Dialog.warnButton({ label: 'Release' })
+                  ]
+                });
+                if (answer.button.accept) {
+                  await model.releaseJob(job.id);
+                }
+              })
+            }
+          >
+            Release
+          </Button>
+        )}
+        {job.phase === 'failed' && !job.retried_by && (
+          <Button
+            icon={refreshIcon}
+            testid="srcstage-job-retry"
+            disabled={busy}
+            onClick={() => void run(() => model.retryJob(job.id))}
+          >
+            Retry
+          </Button>
         )}
         <span className="jp-SrcStage-spacer" />
         <Button

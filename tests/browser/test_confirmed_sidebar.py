@@ -56,6 +56,11 @@ async def test_sidebar_stages_to_completion_on_the_confirmed_contract(chromium, 
         await expect(submit).to_be_disabled()
         assert "Stage instead" in (await submit.get_attribute("title"))
         await expect(page.locator(w.tid("srcstage-submitted"))).to_contain_text("collection of 3 DIDs in user.demo")
+        # Nor extend or release: the job card hides them and says why, in one line.
+        card = page.locator(f'{w.tid("srcstage-job")}[data-job-id="{job["job_id"]}"]')
+        await expect(card.locator(w.tid("srcstage-job-actions-why"))).to_contain_text("does not serve them")
+        await expect(card.locator(w.tid("srcstage-job-extend"))).to_have_count(0)
+        await expect(card.locator(w.tid("srcstage-job-release"))).to_have_count(0)
     assert not errors, errors
     paths = server.get(f"srcstage/jobs/{job['job_id']}/paths").json()
     assert paths["missing"] == 0 and len(paths["paths"]) == 1 + 4 + 40, paths
