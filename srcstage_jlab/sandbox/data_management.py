@@ -442,21 +442,11 @@ class DataManagement:
         area_id, lifetime = body["to_storage_area_uuid"], body["lifetime"]
         if not isinstance(area_id, str):
             raise validation_error(["body", "to_storage_area_uuid"], "Input should be a valid string", "string_type")
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-            raise validation_error(["body", "lifetime"], "Input should be a valid integer (seconds)", "int_type")
-        if lifetime <= 0:
-            raise validation_error(["body", "lifetime"], "Input should be greater than 0 (seconds)", "greater_than")
+        self.check_lifetime(lifetime)
         dids = check_dids(body["dids"], ["body", "dids"])
         parent = body.get("parent_namespace")
         if parent is not None:
             check_namespace(parent, ["body", "parent_namespace"])
-        cap = self.config.max_stage_lifetime_s
-        if lifetime > cap:
-            raise ApiError(
-                403,
-                f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
-                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).",
-            )
         area = cfg.area_by_id(area_id)
         if area is None:
             raise ApiError(404, f"Storage area with identifier '{area_id}' could not be found")
@@ -610,6 +600,20 @@ class DataManagement:
         self._lock_counts[rule_id] = (counters, counts)
         return counts
 
+    def check_lifetime(self, lifetime: object) -> None:
+        """A staging lifetime as the DM checks it: whole seconds, positive, within the DM's cap."""
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+            raise validation_error(["body", "lifetime"], "Input should be a valid integer (seconds)", "int_type")
+        if lifetime <= 0:
+            raise validation_error(["body", "lifetime"], "Input should be greater than 0 (seconds)", "greater_than")
+        cap = self.config.max_stage_lifetime_s
+        if lifetime > cap:
+            raise ApiError(
+                403,
+                f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
+                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).",
+            )
+
     def own_job(self, user: cfg.SandboxUser, groups: list[str], job_id: str) -> dict:
         """The job, if it is the user's (or the user is a DM admin)."""
         job = self.jobs.get(job_id)
@@ -628,18 +632,8 @@ class DataManagement:
         lifetime = body.get("lifetime")
         if lifetime is None:
             raise ApiError(422, [{"loc": ["body", "lifetime"], "msg": "Field required", "type": "missing"}])
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-            raise validation_error(["body", "lifetime"], "Input should be a valid integer (seconds)", "int_type")
-        if lifetime <= 0:
-            raise validation_error(["body", "lifetime"], "Input should be greater than 0 (seconds)", "greater_than")
+        self.check_lifetime(lifetime)
         job = self.own_job(user, groups, job_id)
-        cap = self.config.max_stage_lifetime_s
-        if lifetime > cap:
-            raise ApiError(
-                403,
-                f"{FORBIDDEN} The requested lifetime of {lifetime} s ({lifetime / 86400:g} days) "
-                f"exceeds the maximum staging lifetime of {cap} s ({cap / 86400:g} days).",
-            )
         if job.get("released_at"):
             raise ApiError(409, f"Staging job '{job_id}' was released; there is no staged copy to extend.")
         service = self.rucio.service_identity[0]
