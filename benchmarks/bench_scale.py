@@ -55,6 +55,7 @@ def peak_mib() -> float:
 async def step(service, control: Control, label: str, rows: list, coro):
     bs.control_reset_stats(control)
     before = bs.snapshot(service)
+    cpu = time.process_time()
     error = None
     result = None
     try:
@@ -62,6 +63,7 @@ async def step(service, control: Control, label: str, rows: list, coro):
     except ExtensionError as err:  # measured and reported, not hidden
         error = f"{type(err).__name__}: {err.message}"[:300]
     figures = bs.since(service, before)
+    cpu_s = time.process_time() - cpu
     dm = sum(bs.dm_requests(control).values())
     rows.append(
         {
@@ -69,17 +71,28 @@ async def step(service, control: Control, label: str, rows: list, coro):
             "dm_calls": dm,
             "wall_s": figures["wall_s"],
             "awaiting_s": figures["awaiting_total_s"],
-            "ext_s": figures["ext_s"],
+            # wall − awaiting SRCNet, unless calls overlapped (then their awaits sum past the wall)
+            "ext_s": figures["ext_s"] if figures["ext_s"] >= 0 else None,
+            "cpu_s": cpu_s,
             "peak_mib": peak_mib(),
             "error": error,
         }
     )
     r = rows[-1]
     say(
-        f"  {label}: {dm} DM calls, {r['wall_s']:.2f} s wall, {r['ext_s']:.2f} s extension-side, "
-        f"peak {r['peak_mib']:.0f} MiB" + (f"  ! {error}" if error else "")
+        f"  {label}: {dm} DM calls, {r['wall_s']:.2f} s wall, "
+        + (f"{r['ext_s']:.2f} s extension-side, " if r["ext_s"] is not None else "calls overlapped, ")
+        + f"{r['cpu_s']:.2f} s CPU, peak {r['peak_mib']:.0f} MiB"
+        + (f"  ! {error}" if error else "")
     )
     return result
+
+
+def how_counted(summary: dict) -> str:
+    if summary.get("unknown_reason"):
+        return summary["unknown_reason"]
+    sampled = summary.get("sampled")
+    return f"estimated from {sampled['located']} of {sampled['of']:,} files" if sampled else "counted"
 
 
 async def one_size(service, control: Control, files: list[dict], n: int) -> list[dict]:
@@ -100,14 +113,14 @@ async def one_size(service, control: Control, files: list[dict], n: int) -> list
     if summary:
         say(
             f"    files {summary['files']}, bytes {summary['bytes']}, already at the destination "
-            f"{summary['already_at_destination']} ({summary.get('unknown_reason') or 'counted'})"
+            f"{summary['already_at_destination']} ({how_counted(summary)})"
         )
     await step(service, control, "submit", rows, service.submit(collection.id))
     summary = await step(service, control, "pre-check after submission", rows, service.precheck(collection.id, "1d"))
     if summary:
         say(
             f"    files {summary['files']}, already at the destination {summary['already_at_destination']} "
-            f"({summary.get('unknown_reason') or 'counted'})"
+            f"({how_counted(summary)})"
         )
     job = await step(service, control, "stage", rows, service.stage(collection.id, "1d"))
     if job:
@@ -152,14 +165,15 @@ async def run(sb, workdir: Path, sizes: list[int]) -> dict:
 
 def table(out: dict) -> None:
     say()
-    say("| files | step | DM calls | wall | extension-side | peak memory |")
-    say("|---|---|---|---|---|---|")
+    say("| files | step | DM calls | wall | extension-side | CPU | peak memory |")
+    say("|---|---|---|---|---|---|---|")
     for n, rows in out.items():
         for r in rows:
             err = f" ({r['error']})" if r["error"] else ""
             say(
-                f"| {n:,} | {r['step']}{err} | {r['dm_calls']} | {r['wall_s']:.2f} s | {r['ext_s']:.2f} s | "
-                f"{r['peak_mib']:.0f} MiB |"
+                f"| {n:,} | {r['step']}{err} | {r['dm_calls']} | {r['wall_s']:.2f} s | "
+                f"{'overlapped' if r['ext_s'] is None else format(r['ext_s'], '.2f') + ' s'} | "
+                f"{r['cpu_s']:.2f} s | {r['peak_mib']:.0f} MiB |"
             )
 
 
