@@ -127,9 +127,9 @@ async def test_release_removes_the_rule_and_the_files_go_from_the_destination(ap
 async def test_retry_of_a_failed_job_makes_one_new_job(api, sandbox):
     # A lifetime of one second, on files on tape (a 2 s recall): the rule expires before the
     # files arrive, Rucio removes it, and the job fails.
-    status, found = await api("GET", "dids", namespace="ska-mid", name="obs-2026-0001.vis-03*", type="file")
-    assert status == 200 and found["items"], found
-    job = await staged_job(api, [found["items"][0]["did"]], lifetime="1s")
+    # A file of ska-low's scale set (only on tape) that no other test stages: one already staged
+    # by an earlier test of the session would complete at once instead of failing.
+    job = await staged_job(api, await scale_files(api, "scale-0014*", 1), lifetime="1s")
     failed = await wait_for_job(api, job["id"])
     assert failed["phase"] == "failed", failed
 
