@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_staging as bs  # noqa: E402  (its service, instrumentation and counters)
 
 from srcstage_jlab.errors import ExtensionError  # noqa: E402
-from tests.sandbox.helpers import Control  # noqa: E402
+from tests.sandbox.helpers import Control, RucioRoot  # noqa: E402
 from tests.sandbox_plugin import start_sandbox, stop_sandbox  # noqa: E402
 from tests.server_plugin import demo_token_file  # noqa: E402
 
@@ -152,7 +152,15 @@ async def run(sb, workdir: Path, sizes: list[int]) -> dict:
     service.dm_timings = bs.instrument_dm(service)
     out = {}
     try:
-        await service.destination()
+        destination = await service.destination()
+        # The demo user's 64 MiB quota is there for the over-quota demo; 100,000 files need more.
+        root = RucioRoot(sb.rucio_url, sb.rucio_root)
+        try:
+            lifted = root.client.post(f"/accounts/demo/limits/local/{destination.area.name}", json={"bytes": 1 << 40})
+            lifted.raise_for_status()
+        finally:
+            root.close()
+        say(f"demo's quota at {destination.area.name} lifted to 1 TiB for the benchmark")
         found = await service.search("ska-low", "*", "file", 100_000)
         files = sorted((f for f in found["items"] if f["name"].startswith("scale-")), key=lambda f: f["name"])
         say(f"search: {len(files):,} scale files (truncated: {found['truncated']}); peak {peak_mib():.0f} MiB")
