@@ -124,7 +124,7 @@ async def test_release_removes_the_rule_and_the_files_go_from_the_destination(ap
     assert status == 409 and body["code"] == "conflict"
 
 
-async def test_retry_of_a_failed_job_makes_one_new_job(api, sandbox):
+async def test_retry_of_a_failed_job_makes_one_new_job(api, sandbox, rucio):
     # A lifetime of one second, on files on tape (a 2 s recall): the rule expires before the
     # files arrive, Rucio removes it, and the job fails.
     # A file of ska-low's scale set (only on tape) that no other test stages: one already staged
@@ -148,3 +148,10 @@ async def test_retry_of_a_failed_job_makes_one_new_job(api, sandbox):
     assert sorted(j["id"] for j in jobs["jobs"]) == sorted([job["id"], new1["id"]])
     status, old = await api("GET", f"jobs/{job['id']}")
     assert old["retried_by"] == new1["id"]
+    # Both jobs' rules live one second; Rucio removes them soon. Wait for that here, so that no
+    # later test of the session sees the user's rules change under it.
+    rules = [r for j in (job, new1) for r in dm_job(sandbox, j["id"]).get("rule_ids") or []]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and any(rucio.rule(r) is not None for r in rules):
+        await asyncio.sleep(1)
+    assert not any(rucio.rule(r) is not None for r in rules), "the one-second rules are still in Rucio"
