@@ -231,7 +231,10 @@ class WebDavStorage:
         self.config.storage_dir.mkdir(parents=True, exist_ok=True)
         dav = WsgiDAVApp(
             {
-                "provider_mapping": {storage: {"root": storage, "readonly": True}},
+                # The share key in lower case: WsgiDAV matches request paths against lower-cased
+                # share names but looks the provider up by the key as given, so a storage path with
+                # capitals (e.g. a mktemp dir) answered 404. The root keeps the real case.
+                "provider_mapping": {storage.lower(): {"root": storage, "readonly": True}},
                 "simple_dc": {"user_mapping": {"*": True}},  # the gate has checked the token
                 "http_authenticator": {"accept_basic": False, "accept_digest": False, "default_to_digest": False},
                 "dir_browser": {"enable": False},
