@@ -397,6 +397,17 @@ export function focusSoon(selector: string, tries = 20): void {
     const el = document.querySelector<HTMLElement>(selector);
     if (el) {
       el.focus();
+      // A closing dialog or a re-render right after can drop focus to the page body: for a
+      // moment, put it back (only from the body, never away from where the user went).
+      for (const ms of [100, 300, 600]) {
+        setTimeout(() => {
+          const now = document.querySelector<HTMLElement>(selector);
+          const active = document.activeElement;
+          if (now && (!active || active === document.body)) {
+            now.focus();
+          }
+        }, ms);
+      }
     } else if (left > 0) {
       setTimeout(() => attempt(left - 1), 50);
     }
