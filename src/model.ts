@@ -573,10 +573,16 @@ export class SrcStageModel implements IDisposable {
 
   /** Reload the collections; `ifChanged` skips the work when the server says 304. */
   async refreshCollections(ifChanged = false): Promise<boolean> {
+    const version = this._collectionsVersion;
     try {
       const collections = ifChanged
         ? await this.api.listCollectionsIfChanged()
         : await this.api.listCollections();
+      if (version !== this._collectionsVersion) {
+        // Asked before a change made here (a new collection): this answer is older than what we
+        // hold. The next poll brings the server's list with the change (its ETag differs).
+        return true;
+      }
       if (collections === null && !this._collectionsError) {
         return true; // unchanged since the last read: nothing to redraw
       }
@@ -631,6 +637,7 @@ export class SrcStageModel implements IDisposable {
 
   async deleteCollection(id: string): Promise<void> {
     await this._busy(`collection:${id}`, () => this.api.deleteCollection(id));
+    this._collectionsVersion++;
     this._collections = this._collections.filter(c => c.id !== id);
     if (this._activeId === id) {
       this._activeId = null;
@@ -693,6 +700,7 @@ export class SrcStageModel implements IDisposable {
   }
 
   private _putCollection(collection: ICollection, first = false): void {
+    this._collectionsVersion++;
     const i = this._collections.findIndex(c => c.id === collection.id);
     if (i >= 0) {
       const next = [...this._collections];
@@ -956,6 +964,8 @@ export class SrcStageModel implements IDisposable {
   private _collectionsError: SrcStageError | null = null;
   private _collectionsLoaded = false;
   private _activeId: string | null = null;
+  /** Bumped by every change made here, so that a listing asked for before it is not taken. */
+  private _collectionsVersion = 0;
   private _jobs: IJob[] = [];
   private _jobsError: SrcStageError | null = null;
   private _jobsLoaded = false;

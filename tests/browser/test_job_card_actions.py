@@ -88,4 +88,6 @@ async def test_extend_and_release_from_the_job_card(chromium, signed_in_server, 
         assert rucio.rule(rules[0]) is None, "the released copy's rule is still in Rucio"
     finally:
         rucio.close()
+        # Leave the shared server as found: the next browser tests expect no collection there.
+        server.request("DELETE", f"srcstage/collections/{collection['id']}")
     assert not errors, errors

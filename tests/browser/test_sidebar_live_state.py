@@ -23,7 +23,10 @@ async def test_a_collection_made_from_python_appears_in_the_sidebar_without_a_re
         await expect(picker).not_to_contain_text(name)
 
         srcstage.connect(signed_in_server.url, signed_in_server.token)  # what a notebook kernel does
-        srcstage.collection(name)
+        made = srcstage.collection(name)
 
         # Within one poll (the sidebar polls every few seconds), no reload, no click.
         await expect(page.locator(w.tid("srcstage-collection-select"))).to_contain_text(name, timeout=20_000)
+        # Leave the shared server as found: the next browser test expects no collection to be open.
+        made.delete()
+        await expect(page.locator(w.tid("srcstage-collection-select"))).not_to_contain_text(name, timeout=20_000)
