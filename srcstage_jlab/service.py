@@ -751,11 +751,11 @@ class StagingService:
     @property
     def download_root(self) -> str:
         """download_dir with '~' expanded (a string operation on HOME, no disk access)."""
-        return os.path.expanduser(getattr(self.settings, "download_dir", "~/srcnet-downloads"))
+        return os.path.expanduser(self.settings.download_dir)
 
     def _downloads(self, destination: StagingDestination) -> bool:
         """Whether staged files are read by download mode rather than on a mount."""
-        access = getattr(self.settings, "access", "mount")
+        access = self.settings.access
         return access == "download" or (access == "auto" and not self.mount_for(destination))
 
     async def paths(self, did: Did, destination: StagingDestination | None = None) -> dict:
@@ -799,8 +799,8 @@ class StagingService:
         await download(
             items,
             token_for,
-            ca_file=getattr(self.settings, "storage_ca_file", "") or None,
-            concurrency=getattr(self.settings, "download_concurrency", 4),
+            ca_file=self.settings.storage_ca_file or None,
+            concurrency=self.settings.download_concurrency,
             timeout_s=self.settings.bulk_request_timeout,
             progress=progress,
         )

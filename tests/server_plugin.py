@@ -174,6 +174,16 @@ class JupyterProcess:
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
+    def wait_for_job(self, job_id: str, timeout: float = 90) -> dict:
+        """The job once it has completed or failed (as the server's tracker saw it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.get(f"srcstage/jobs/{job_id}").json()
+            if job["phase"] in ("completed", "failed"):
+                return job
+            time.sleep(0.3)
+        raise AssertionError(f"job {job_id} still {job['phase']} after {timeout} s: {job}")
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

@@ -43,16 +43,6 @@ async def test_tokens_expiring_mid_job_are_renewed(short_lived_tokens, api, jp_s
     assert broker.exchanges["data-management-api"] >= 2  # and the DM token re-exchanged
 
 
-def _wait(server: JupyterProcess, job_id: str, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = server.get(f"srcstage/jobs/{job_id}").json()
-        if job["phase"] in ("completed", "failed"):
-            return job
-        time.sleep(0.3)
-    raise AssertionError(job)
-
-
 def test_restart_mid_job_resumes_tracking_without_duplicates(sandbox, tmp_path):
     state = tmp_path / "state"
     rucio = RucioRoot(sandbox.rucio_url, sandbox.rucio_root)
@@ -74,7 +64,7 @@ def test_restart_mid_job_resumes_tracking_without_duplicates(sandbox, tmp_path):
     try:
         jobs = second.get("srcstage/jobs").json()["jobs"]
         assert [j["id"] for j in jobs] == [job["id"]]
-        done = _wait(second, job["id"])
+        done = second.wait_for_job(job["id"])
         assert done["phase"] == "completed"
         collections = second.get("srcstage/collections").json()["collections"]
         assert [c["name"] for c in collections] == ["restart"]
@@ -144,7 +134,7 @@ def test_no_token_in_answers_logs_or_kernels(sandbox, tmp_path):
         call("POST", f"collections/{collection['id']}/submit")
         call("POST", f"collections/{collection['id']}/precheck", json={"lifetime": "1d"})
         job = call("POST", f"collections/{collection['id']}/stage", json={"lifetime": "1d"})
-        done = _wait(server, job["id"])
+        done = server.wait_for_job(job["id"])
         answers.append(json.dumps(done))
         call("GET", f"jobs/{job['id']}/paths")
         call("GET", "paths", params={"did": "ska-mid:deep-field-cube"})  # an error answer too

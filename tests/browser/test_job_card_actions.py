@@ -18,16 +18,6 @@ from tests.sandbox.helpers import RucioRoot, service_token
 pytestmark = pytest.mark.browser
 
 
-def wait_completed(server, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = server.get(f"srcstage/jobs/{job_id}").json()
-        if job["phase"] in ("completed", "failed"):
-            return job
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} still {job['phase']} after {timeout} s")
-
-
 def rule_ids(sandbox, job_id: str) -> list[str]:
     answer = httpx.get(
         f"{sandbox.data_management_api_url}/data/stage/{job_id}",
@@ -47,7 +37,7 @@ async def test_extend_and_release_from_the_job_card(chromium, signed_in_server, 
     collection = made.json()
     staged = server.request("POST", f"srcstage/collections/{collection['id']}/stage", json={"lifetime": "1d"})
     assert staged.status_code == 202, staged.text
-    job = wait_completed(server, staged.json()["id"])
+    job = server.wait_for_job(staged.json()["id"], timeout=120)
     assert job["phase"] == "completed", job
     rules = rule_ids(sandbox, job["id"])
     assert rules, "the DM names no rule for the job"
