@@ -4,13 +4,14 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 import { SrcStageAPI, SrcStageError } from './api';
 // The panel is added at activation, so it is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SrcStagePanel } from './components/Panel';
+import { DeclaredData, IDeclaringNotebook, METADATA_KEY } from './declared';
 import { setTranslator, trans } from './i18n';
 import { srcstageIcon } from './icons';
 import { DEFAULT_PREFERENCES, SrcStageModel } from './model';
@@ -77,7 +78,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
       }
     };
 
-    const panel = new SrcStagePanel({ model, actions });
+    const declared = new DeclaredData(model);
+    const panel = new SrcStagePanel({ model, actions, declared });
     app.shell.add(panel, 'left', { rank: 650 });
     if (restorer) {
       restorer.add(panel, 'srcstage-jlab-sidebar');
@@ -142,7 +144,13 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
         ]);
       }
     });
+    if (notebooks) {
+      addDeclaredCommands(app, notebooks, declared);
+    }
     if (palette) {
+      for (const command of [CommandIDs.declare, CommandIDs.undeclare]) {
+        palette.addItem({ command, category: trans.__('SRCNet') });
+      }
       palette.addItem({
         command: CommandIDs.open,
         category: trans.__('SRCNet')
@@ -171,6 +179,120 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     return model;
   }
 };
+
+/** A notebook panel as the declared-data view needs it. */
+function declaringNotebook(panel: NotebookPanel): IDeclaringNotebook | null {
+  const model = panel.content.model;
+  if (!model) {
+    return null;
+  }
+  return {
+    path: panel.context.path,
+    metadata: () => model.metadata,
+    setDeclaration: value => {
+      if (value) {
+        model.setMetadata(METADATA_KEY, value);
+      } else {
+        model.deleteMetadata(METADATA_KEY);
+      }
+      model.dirty = true; // a change to save, like any edit
+    },
+    metadataChanged: model.metadataChanged
+  };
+}
+
+/**
+ * Follow the current main-area widget (a notebook or not) for the declared-data view, and add the
+ * commands that declare the sidebar's open collection in the current notebook, or remove it.
+ */
+function addDeclaredCommands(
+  app: JupyterFrontEnd,
+  notebooks: INotebookTracker,
+  declared: DeclaredData
+): void {
+  const model = declared.model;
+  const follow = () => {
+    const current = app.shell.currentWidget;
+    const panel =
+      current && notebooks.has(current) ? (current as NotebookPanel) : null;
+    if (panel && !panel.content.model) {
+      void panel.context.ready.then(follow); // its model comes when it is loaded
+    }
+    declared.setNotebook(panel ? declaringNotebook(panel) : null);
+  };
+  app.shell.currentChanged?.connect(follow);
+  notebooks.currentChanged.connect(follow);
+  void app.restored.then(follow);
+
+  const nameArg = {
+    args: {
+      type: 'object' as const,
+      properties: {
+        name: {
+          type: 'string',
+          description: trans.__(
+            'The declared collection (default: the open one)'
+          )
+        }
+      }
+    }
+  };
+  app.commands.addCommand(CommandIDs.declare, {
+    describedBy: nameArg,
+    label: () => {
+      const name = model.activeCollection?.name;
+      return name
+        ? trans.__('Declare “%1” in this notebook', name)
+        : trans.__('Declare the open collection in this notebook');
+    },
+    caption: trans.__(
+      'Add the sidebar’s open collection to this notebook’s metadata.srcstage'
+    ),
+    isEnabled: () =>
+      !!declared.notebook && !!model.activeCollection?.dids.length,
+    execute: () => {
+      const collection = model.activeCollection;
+      if (!collection || !declared.notebook) {
+        return;
+      }
+      const before = declared.declaration.collections.find(
+        c => c.name === collection.name
+      );
+      declared.declare({
+        name: collection.name,
+        dids: collection.dids.map(d => d.did),
+        ...(before?.lifetime !== undefined ? { lifetime: before.lifetime } : {})
+      });
+    }
+  });
+  const undeclaredName = (args: Record<string, unknown>) =>
+    typeof args['name'] === 'string'
+      ? (args['name'] as string)
+      : (model.activeCollection?.name ?? '');
+  app.commands.addCommand(CommandIDs.undeclare, {
+    describedBy: nameArg,
+    label: args => {
+      const name = undeclaredName(args);
+      return name
+        ? trans.__('Remove “%1” from this notebook’s declared data', name)
+        : trans.__(
+            'Remove the open collection from this notebook’s declared data'
+          );
+    },
+    isEnabled: args => declared.isDeclared(undeclaredName(args)),
+    execute: args => declared.undeclare(undeclaredName(args))
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.declare,
+    selector: '.jp-Notebook',
+    rank: 90
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.undeclare,
+    selector: '.jp-Notebook',
+    rank: 91
+  });
+}
 
 export default plugin;
 export { SrcStageAPI, SrcStageError } from './api';

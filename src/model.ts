@@ -674,7 +674,7 @@ export class SrcStageModel implements IDisposable {
    */
   async stage(
     id: string,
-    lifetimeS?: number,
+    lifetimeS?: number | string,
     namespace?: string
   ): Promise<IJob> {
     const job = await this._busy(`collection:${id}`, () =>

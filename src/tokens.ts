@@ -12,6 +12,8 @@ export const PLUGIN_ID = 'srcstage-jlab:plugin';
 export namespace CommandIDs {
   export const open = 'srcstage:open';
   export const refresh = 'srcstage:refresh';
+  export const declare = 'srcstage:declare-collection';
+  export const undeclare = 'srcstage:undeclare-collection';
 }
 
 /** The frontend model, for other extensions that want to react to jobs. */

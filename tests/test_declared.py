@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,21 @@ def test_a_malformed_declaration_names_the_field(block, field):
     with pytest.raises(InvalidInputError) as err:
         declared_data(nb(block))
     assert field in err.value.message
+
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "declared-notebooks.json").read_text())
+
+
+@pytest.mark.parametrize("case", FIXTURE["valid"])
+def test_the_shared_fixture_reads_as_the_sidebar_reads_it(case):
+    assert [c.as_metadata() for c in declared_data(case)] == case["collections"]
+
+
+@pytest.mark.parametrize("case", FIXTURE["malformed"])
+def test_the_shared_fixture_refusals_name_the_field_the_sidebar_names(case):
+    with pytest.raises(InvalidInputError) as err:
+        declared_data(nb(case["block"]))
+    assert err.value.message.startswith(case["field"])
 
 
 def test_declaring_replaces_a_collection_of_the_same_name():

@@ -2,9 +2,11 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 import { srcstageIcon } from '../icons';
+import type { DeclaredData } from '../declared';
 import type { SrcStageModel } from '../model';
 import { AccountSection } from './Account';
 import { CollectionsSection } from './Collections';
+import { DeclaredSection } from './Declared';
 import { DestinationSection } from './Destination';
 import { FindDataSection } from './FindData';
 import { IJobActions, JobsSection } from './Jobs';
@@ -12,11 +14,13 @@ import { IJobActions, JobsSection } from './Jobs';
 export interface ISrcStageViewProps {
   model: SrcStageModel;
   actions: IJobActions;
+  /** The current notebook's declared data (absent in tests of the rest). */
+  declared?: DeclaredData;
 }
 
 /** The whole sidebar, top to bottom in the order of the work. */
 export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
-  const { model, actions } = props;
+  const { model, actions, declared } = props;
   return (
     <div className="jp-SrcStage-panel" data-testid="srcstage-panel">
       <header className="jp-SrcStage-header">
@@ -26,6 +30,7 @@ export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
       <div className="jp-SrcStage-scroll">
         <AccountSection model={model} />
         <DestinationSection model={model} />
+        {declared && <DeclaredSection declared={declared} />}
         <FindDataSection model={model} />
         <CollectionsSection model={model} />
         <JobsSection model={model} actions={actions} />
