@@ -12,6 +12,10 @@ Each part has a CSS class for browser tests and styling: ``srcstage-namespace``,
 ``srcstage-collection-dids``, ``srcstage-remove-button``, ``srcstage-lifetime-value``,
 ``srcstage-lifetime-unit``, ``srcstage-stage-button``, ``srcstage-stage-target``, ``srcstage-progress``,
 ``srcstage-state``, ``srcstage-error`` and ``srcstage-info``; the panel itself has ``srcstage-panel``.
+The job actions under the progress bar, shown for a job they apply to: ``srcstage-extend-lifetime``,
+``srcstage-extend-button`` and ``srcstage-release-button`` (a job that holds or makes a copy),
+``srcstage-retry-button`` (a failed one), and ``srcstage-job-actions-why``, the one line saying why
+extend or release is hidden where the Data Management API does not serve them.
 """
 
 from __future__ import annotations
@@ -162,12 +166,38 @@ class StagePanel(w.VBox):
         self.state = _css(w.HTML(value=""), "srcstage-state")
         self.error = _css(w.HTML(value=""), "srcstage-error")
         self.info = _css(w.HTML(value=""), "srcstage-info")
+        self.extend_lifetime = _css(
+            w.Text(description="Keep for", value="14d", placeholder="e.g. 14d", layout=w.Layout(width="14em")),
+            "srcstage-extend-lifetime",
+        )
+        self.extend_button = _css(
+            w.Button(description="Extend", icon="clock-o", tooltip="Keep the staged copy this long from now"),
+            "srcstage-extend-button",
+        )
+        self.release_button = _css(
+            w.Button(description="Release", icon="times", tooltip="Give the staged copy back now"),
+            "srcstage-release-button",
+        )
+        self.retry_button = _css(
+            w.Button(description="Retry", icon="refresh", tooltip="Stage the failed job's DIDs again"),
+            "srcstage-retry-button",
+        )
+        self.actions_why = _css(w.HTML(value=""), "srcstage-job-actions-why")
+        self.job_actions = w.HBox(
+            [self.extend_lifetime, self.extend_button, self.release_button, self.retry_button, self.actions_why],
+            layout=w.Layout(align_items="center"),
+        )
+        # What the DM serves ({action: {available, why}}), from /srcstage/config; refined by a refusal.
+        self._served: dict[str, dict] = {}
 
         self.search_button.on_click(lambda _b: self._guard(self.search))
         self.add_button.on_click(lambda _b: self._guard(self.add_selected))
         self.open_button.on_click(lambda _b: self._guard(lambda: self.open_collection(self.collection_name.value)))
         self.remove_button.on_click(lambda _b: self._guard(self.remove_selected))
         self.stage_button.on_click(lambda _b: self._guard(self.stage))
+        self.extend_button.on_click(lambda _b: self._guard(lambda: self.extend(self.extend_lifetime.value)))
+        self.release_button.on_click(lambda _b: self._guard(self.release))
+        self.retry_button.on_click(lambda _b: self._guard(self.retry))
 
         super().__init__(
             children=[
@@ -183,17 +213,20 @@ class StagePanel(w.VBox):
                     layout=w.Layout(align_items="center"),
                 ),
                 w.HBox([self.progress, self.state]),
+                self.job_actions,
                 self.error,
                 self.info,
             ]
         )
         self.add_class("srcstage-panel")
+        self._show_actions(None)
         self._guard(lambda: self._load(collection))
 
     # --- set-up ---------------------------------------------------------------------
 
     def _load(self, collection: Any) -> None:
         config = self.client.config()
+        self._served = dict((config.get("capabilities") or {}).get("job_actions") or {})
         value, unit = _split_lifetime(config.get("default_lifetime_s"))
         self.lifetime_value.value, self.lifetime_unit.value = value, unit
         try:
@@ -279,6 +312,28 @@ class StagePanel(w.VBox):
         self.follow(job)
         return job
 
+    def extend(self, lifetime: Any) -> Job:
+        """Keep the current job's staged copy ``lifetime`` from now (e.g. ``"14d"``; the cap applies)."""
+        job = self._job_for("extend")
+        self._act("extend", lambda: job.extend(lifetime))
+        self._say(f"Kept until {job.raw.get('expires_at') or '?'} (job {job.id}).")
+        return job
+
+    def release(self) -> Job:
+        """Give the current job's staged copy back now (its files may then go)."""
+        job = self._job_for("release")
+        self.stop()
+        self._act("release", job.release)
+        self._say(f"Released the staged copy of job {job.id}.")
+        return job
+
+    def retry(self) -> Job:
+        """Stage the current (failed) job's DIDs again and follow the new job."""
+        job = self._job_for("retry")
+        new = self._act("retry", job.retry)
+        self.follow(new)
+        return new
+
     def follow(self, job: Job) -> None:
         """Show ``job``'s progress, updated in the background until it ends."""
         self.stop()
@@ -323,7 +378,52 @@ class StagePanel(w.VBox):
         except SrcStageError as err:
             self.error.value = _error_html(err)
 
+    def _applies(self, action: str, phase: str | None) -> bool:
+        """Whether ``action`` applies to a job in ``phase`` (as on the sidebar's job card)."""
+        if action == "retry":
+            return phase == "failed" and not (self.job and self.job.raw.get("retried_by"))
+        return phase in ("active", "completed")
+
+    def _show_actions(self, phase: str | None) -> None:
+        """Show the actions that apply to the current job; hide with one line why the DM does not serve."""
+        buttons = {"extend": self.extend_button, "release": self.release_button, "retry": self.retry_button}
+        hidden_why = []
+        for action, button in buttons.items():
+            applies = self._applies(action, phase)
+            served = self._served.get(action, {}).get("available") is not False
+            button.layout.display = "" if applies and served else "none"
+            if applies and not served:
+                hidden_why.append(self._served[action].get("why") or f"{action}: not served here")
+        self.extend_lifetime.layout.display = self.extend_button.layout.display
+        self.actions_why.value = (
+            f'<span style="color: var(--jp-ui-font-color2)">{html.escape(" ".join(dict.fromkeys(hidden_why)))}</span>'
+            if hidden_why
+            else ""
+        )
+        shown = any(b.layout.display != "none" for b in buttons.values()) or hidden_why
+        self.job_actions.layout.display = "" if shown else "none"
+
+    def _job_for(self, action: str) -> Job:
+        if self.job is None:
+            raise _invalid("No job to act on: stage the collection first.")
+        phase = self.job.last_status.phase
+        if not self._applies(action, phase):
+            raise _invalid(f"{action.capitalize()} does not apply to a job that is {phase}.")
+        return self.job
+
+    def _act(self, action: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except SrcStageError as err:
+            if err.code == "not_served":  # learnt now: hide it, with the DM's reason
+                self._served[action] = {"available": False, "why": err.message}
+            raise
+        finally:
+            if self.job is not None:
+                self._show_status(self.job.last_status)
+
     def _show_status(self, status: JobStatus) -> None:
+        self._show_actions(status.phase)
         show_on_bar(self.progress, status)
         job = self.job.id if self.job else status.job_id
         self.state.value = (

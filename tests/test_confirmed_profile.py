@@ -194,3 +194,26 @@ def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
                 assert fh.read(1)
     finally:
         client.close()
+
+
+def test_widget_hides_extend_and_release_with_the_reason(confirmed_server):
+    """The ipywidgets panel on the confirmed contract: for a job holding a copy, no Extend or
+    Release button, one line with the DM's reason instead; pressing on regardless is refused."""
+    from srcstage_jlab.widgets import StagePanel
+
+    client = srcstage.connect(confirmed_server.url, confirmed_server.token)
+    try:
+        panel = StagePanel(f"widget confirmed {time.time_ns()}", client=client)
+        panel.collection.add("ska-mid:obs-2026-0001.vis-05.csv")
+        panel.open_collection(panel.collection.name)
+        panel.stage()
+        panel.stop()
+        assert panel.job.last_status.phase in ("active", "completed"), panel.state.value
+        for button in (panel.extend_button, panel.release_button, panel.extend_lifetime):
+            assert button.layout.display == "none"
+        assert "does not serve" in panel.actions_why.value and "PUT /data/stage/{job_id}" in panel.actions_why.value
+        panel._guard(lambda: panel.extend("14d"))
+        assert "does not serve" in panel.error.value
+        panel.collection.delete()
+    finally:
+        client.close()

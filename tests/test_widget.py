@@ -156,3 +156,62 @@ async def test_inside_a_running_loop_a_task_follows_the_job(client):
     await asyncio.wait_for(panel.watcher, 120)
     assert panel.progress.value == panel.progress.max and "COMPLETED" in panel.state.value
     assert "Staged 1 file" in panel.info.value
+
+
+def shown(part) -> bool:
+    return part.layout.display != "none"
+
+
+def test_job_actions_extend_and_release_from_the_panel(client):
+    """Extend (with its lifetime) and Release show for a job that holds a copy; Retry does not."""
+    panel = srcstage.widget(unique("widget actions"))
+    assert not shown(panel.job_actions)  # no job yet: nothing to act on
+    panel.collection.add("ska-low:scale-00161.txt")  # no other test stages it
+    panel.open_collection(panel.collection.name)
+    panel.lifetime_value.value, panel.lifetime_unit.value = 1, "d"
+    by_class(panel, "srcstage-stage-button").click()
+    assert panel.error.value == "", panel.error.value
+    panel.join(180)
+    assert panel.job.last_status.phase == "completed"
+    for name in ("srcstage-extend-lifetime", "srcstage-extend-button", "srcstage-release-button"):
+        assert shown(by_class(panel, name)), name
+    assert not shown(by_class(panel, "srcstage-retry-button"))
+    assert panel.actions_why.value == ""
+
+    by_class(panel, "srcstage-extend-lifetime").value = "3d"
+    by_class(panel, "srcstage-extend-button").click()
+    assert panel.error.value == "", panel.error.value
+    assert srcstage.job(panel.job.id).lifetime_s == 3 * 86400  # the server's record of the job
+    assert "Kept until" in panel.info.value
+
+    by_class(panel, "srcstage-extend-lifetime").value = "9999d"  # over the cap: refused verbatim, no change
+    by_class(panel, "srcstage-extend-button").click()
+    assert "longer than" in panel.error.value
+    assert srcstage.job(panel.job.id).lifetime_s == 3 * 86400
+
+    by_class(panel, "srcstage-release-button").click()
+    assert panel.error.value == "", panel.error.value
+    assert srcstage.job(panel.job.id).phase == "released"
+    assert not shown(by_class(panel, "srcstage-extend-button")) and not shown(
+        by_class(panel, "srcstage-release-button")
+    )
+    panel.collection.delete()
+
+
+def test_retry_from_the_panel_follows_one_new_job(client):
+    panel = srcstage.widget(unique("widget retry"))
+    panel.collection.add("ska-low:scale-00171.txt")  # no other test stages it
+    # A 1 s lifetime: the rule is gone before the tape recall ends, and the job fails.
+    failed = panel.collection.stage(lifetime="1s")
+    panel.follow(failed)
+    panel.join(180)
+    assert panel.job.last_status.phase == "failed", panel.state.value
+    assert shown(by_class(panel, "srcstage-retry-button"))
+    assert not shown(by_class(panel, "srcstage-extend-button"))
+    by_class(panel, "srcstage-retry-button").click()
+    assert panel.error.value == "", panel.error.value
+    assert panel.job.id != failed.id and panel.job.raw.get("retry_of") == failed.id
+    panel.stop()
+    retries = [j for j in srcstage.jobs() if j.raw.get("retry_of") == failed.id]
+    assert [j.id for j in retries] == [panel.job.id]
+    panel.collection.delete()

@@ -49,7 +49,7 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
     server = signed_in_server
     name = f"declared-{time.time_ns()}"
     path = f"{name}.ipynb"
-    declaring_notebook(server.workdir / path, name)
+    declaring_notebook(server.workdir / "notebooks" / path, name)
     errors: list[str] = []
     try:
         async with w.open_page(chromium.cdp_url, errors=errors) as page:
@@ -58,7 +58,7 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
             section = page.locator(w.tid("srcstage-section-declared"))
             await expect(section).to_have_count(0)  # the launcher is current: no notebook, no section
 
-            await page.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p})", path)
+            await page.evaluate("async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path)
             await w.wait_kernel_idle(page)
             await expect(section).to_be_visible()
             row = section.locator(f'{w.tid("srcstage-declared-collection")}[data-name="{name}"]')
@@ -100,7 +100,7 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
                 " return [m.dirty, m.getMetadata('srcstage') ?? null]; }"
             )
             assert declared == [True, None], declared
-            await page.evaluate("() => window.jupyterapp.commands.execute('srcstage:declare-collection')")
+            await page.evaluate("async () => { await window.jupyterapp.commands.execute('srcstage:declare-collection'); }")
             await expect(section).to_be_visible()
             declared = await page.evaluate(
                 "() => window.jupyterapp.shell.currentWidget.context.model.getMetadata('srcstage')"
@@ -116,5 +116,5 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
         for job in server.get("srcstage/jobs").json()["jobs"]:
             if job.get("collection_name") == name:
                 server.request("DELETE", f"srcstage/jobs/{job['id']}")
-        (server.workdir / path).unlink(missing_ok=True)
+        (server.workdir / "notebooks" / path).unlink(missing_ok=True)
     assert not errors, errors
