@@ -11,6 +11,8 @@ import { SrcStageAPI, SrcStageError } from './api';
 // The panel is added at activation, so it is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SrcStagePanel } from './components/Panel';
+// The declared-data view follows the current notebook from activation on.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DeclaredData, IDeclaringNotebook, METADATA_KEY } from './declared';
 import { setTranslator, trans } from './i18n';
 import { srcstageIcon } from './icons';

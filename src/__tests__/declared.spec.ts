@@ -45,7 +45,8 @@ class FakeNotebook implements IDeclaringNotebook {
     if (value) {
       this.meta = { ...this.meta, srcstage: value };
     } else {
-      const { srcstage: _, ...rest } = this.meta;
+      const rest = { ...this.meta };
+      delete rest.srcstage;
       this.meta = rest;
     }
     this.dirty = true;

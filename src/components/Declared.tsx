@@ -39,11 +39,18 @@ export function DeclaredSection(props: {
   }
   const statuses = declared.statuses();
   const missing = statuses.filter(s => !allHere(s.precheck));
-  const outcomes = declared.outcomes;
+  // A "staging requested" note only while its job is on its way (the row then says how it ended).
+  const outcomes = declared.outcomes.filter(outcome => {
+    const tracked = outcome.job
+      ? declared.model.jobs.find(j => j.id === outcome.job!.id)
+      : undefined;
+    return !tracked || tracked.phase === 'active';
+  });
   return (
     <Section
       id="declared"
       title={trans.__('This notebook needs')}
+      badgeWhenOpen={false}
       badge={
         error
           ? trans.__('malformed')
@@ -180,13 +187,6 @@ function DeclaredRow(props: {
     >
       <div className="jp-SrcStage-row">
         <strong className="jp-SrcStage-declaredName">{wanted.name}</strong>
-        <span className="jp-SrcStage-dim">
-          {' '}
-          · {trans._n('%1 DID', '%1 DIDs', wanted.dids.length)}
-          {wanted.lifetime !== undefined
-            ? ` · ${trans.__('kept %1', String(wanted.lifetime))}`
-            : ''}
-        </span>
         <Button
           kind="icon"
           icon={closeIcon}
@@ -197,6 +197,12 @@ function DeclaredRow(props: {
           testid="srcstage-declared-remove"
           onClick={() => declared.undeclare(wanted.name)}
         />
+      </div>
+      <div className="jp-SrcStage-dim">
+        {trans._n('%1 DID', '%1 DIDs', wanted.dids.length)}
+        {wanted.lifetime !== undefined
+          ? ` · ${trans.__('kept %1', String(wanted.lifetime))}`
+          : ''}
       </div>
       <ul className="jp-SrcStage-declaredDids">
         {wanted.dids.map(did => (

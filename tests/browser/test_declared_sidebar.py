@@ -4,7 +4,7 @@ The declare/remove commands change the open notebook's metadata."""
 
 from __future__ import annotations
 
-import time
+import secrets
 
 import nbformat
 import pytest
@@ -47,7 +47,7 @@ async def close_without_saving(page, path: str) -> None:
 
 async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_in_server, shots):
     server = signed_in_server
-    name = f"declared-{time.time_ns()}"
+    name = f"scale-reads-{secrets.token_hex(3)}"  # short: it is in the docs' screenshot
     path = f"{name}.ipynb"
     declaring_notebook(server.workdir / "notebooks" / path, name)
     errors: list[str] = []
@@ -58,7 +58,9 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
             section = page.locator(w.tid("srcstage-section-declared"))
             await expect(section).to_have_count(0)  # the launcher is current: no notebook, no section
 
-            await page.evaluate("async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path)
+            await page.evaluate(
+                "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path
+            )
             await w.wait_kernel_idle(page)
             await expect(section).to_be_visible()
             row = section.locator(f'{w.tid("srcstage-declared-collection")}[data-name="{name}"]')
@@ -82,6 +84,8 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
                 "Here already: 2 of 2 files", timeout=60_000
             )
             await expect(section.locator(w.tid("srcstage-declared-stage"))).to_be_disabled()
+            await expect(result).to_have_count(0)  # the note went with its job; the row says how it ended
+            await expect(row.locator(w.tid("srcstage-declared-job"))).to_contain_text("COMPLETED")
             await section.scroll_into_view_if_needed()
             await shots(page, "declared-section", themes=w.MAIN_VIEW)
             await section.screenshot(path=str(shots.directory / "declared-section-only.png"))
@@ -100,7 +104,9 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
                 " return [m.dirty, m.getMetadata('srcstage') ?? null]; }"
             )
             assert declared == [True, None], declared
-            await page.evaluate("async () => { await window.jupyterapp.commands.execute('srcstage:declare-collection'); }")
+            await page.evaluate(
+                "async () => { await window.jupyterapp.commands.execute('srcstage:declare-collection'); }"
+            )
             await expect(section).to_be_visible()
             declared = await page.evaluate(
                 "() => window.jupyterapp.shell.currentWidget.context.model.getMetadata('srcstage')"
