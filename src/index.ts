@@ -213,14 +213,25 @@ function addDeclaredCommands(
   declared: DeclaredData
 ): void {
   const model = declared.model;
+  // One adapter per notebook: the same notebook coming back (two signals for one switch) is no change.
+  const adapters = new WeakMap<NotebookPanel, IDeclaringNotebook>();
   const follow = () => {
     const current = app.shell.currentWidget;
     const panel =
       current && notebooks.has(current) ? (current as NotebookPanel) : null;
     if (panel && !panel.content.model) {
       void panel.context.ready.then(follow); // its model comes when it is loaded
+      declared.setNotebook(null);
+      return;
     }
-    declared.setNotebook(panel ? declaringNotebook(panel) : null);
+    let adapter = panel ? (adapters.get(panel) ?? null) : null;
+    if (panel && !adapter) {
+      adapter = declaringNotebook(panel);
+      if (adapter) {
+        adapters.set(panel, adapter);
+      }
+    }
+    declared.setNotebook(adapter);
   };
   app.shell.currentChanged?.connect(follow);
   notebooks.currentChanged.connect(follow);
