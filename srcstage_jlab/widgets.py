@@ -338,6 +338,7 @@ class StagePanel(w.VBox):
         """Show ``job``'s progress, updated in the background until it ends."""
         self.stop()
         self.job = job
+        self.error.value = ""  # what went wrong before was about another job
         self._show_status(job.last_status)
         self._display = _PanelDisplay(self)
         watch = self._g_watch(job, self._display)
