@@ -88,7 +88,8 @@ class StagePanel(w.VBox):
     thread following it), and the parts: ``namespace``, ``pattern``, ``did_type``, ``search_button``,
     ``results``, ``add_button``, ``collection_name``, ``open_button``, ``collection_dids``,
     ``remove_button``, ``lifetime_value``, ``lifetime_unit``, ``stage_button``, ``stage_target``, ``progress``,
-    ``state``, ``error`` and ``info``.
+    ``state``, ``error``, ``info``, and the job actions ``extend_lifetime``, ``extend_button``,
+    ``release_button``, ``retry_button`` and ``actions_why`` (in the row ``job_actions``).
     """
 
     def __init__(self, collection: Any = None, *, client: Client | None = None):
