@@ -117,6 +117,7 @@ class ConfigHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         await self.service.actions.learn()  # once: whether the DM serves extend and release
+        await self.service.learn_read_files()  # once, in download mode: whether it serves download
         self.reply(self.service.public_config())
 
 
@@ -184,6 +185,13 @@ class DidPathsHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         self.reply(await self.service.did_paths(self.input["did"]))
+
+
+class DownloadsHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def get(self) -> None:
+        self.reply(self.service.downloads_json(self.input.get("did")))
 
 
 class CollectionsHandler(SrcStageHandler):
@@ -329,6 +337,7 @@ ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
     ("/locations", LocationsHandler),
     ("/metadata", ScienceMetadataHandler),
     ("/paths", DidPathsHandler),
+    ("/downloads", DownloadsHandler),
     ("/collections", CollectionsHandler),
     ("/collections/import", CollectionImportHandler),
     ("/collections/{collection_id}", CollectionHandler),
