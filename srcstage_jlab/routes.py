@@ -277,7 +277,8 @@ class JobsHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         self.service.jobs.watch()  # someone looks: the trackers keep their promise on lag
-        jobs = [j.to_json() for j in self.service.jobs.all()]
+        downloading = self.service.running_downloads()
+        jobs = [{**j.to_json(), "downloading": j.did in downloading} for j in self.service.jobs.all()]
         self.reply_listing({"jobs": jobs, "notice": self.service.retrying_notice()})
 
 

@@ -822,6 +822,9 @@ class StagingService:
             "read_files": self.read_files(),
         }
 
+    def running_downloads(self) -> set[str]:
+        return {did for did, progress in self.download_progress.items() if progress.running}
+
     async def _download_answer(
         self, did: str, destination: StagingDestination, everywhere: set[str], urls: dict[str, str]
     ) -> dict:

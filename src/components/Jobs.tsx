@@ -21,6 +21,7 @@ import {
   useAction,
   useModel
 } from './common';
+import { JobDownload, ReadFilesWhy } from './Downloads';
 
 export interface IJobActions {
   copyPaths: (job: IJob) => Promise<void>;
@@ -62,6 +63,7 @@ export function JobsSection(props: {
         title="Could not refresh the jobs"
         testid="srcstage-jobs-error"
       />
+      <ReadFilesWhy model={model} />
       {!model.jobsLoaded && !model.jobsError ? (
         <Loading />
       ) : jobs.length === 0 ? (
@@ -158,6 +160,7 @@ function JobItem(props: {
         Started {formatDate(job.created_at)} ·{' '}
         {expired ? 'expired' : 'kept until'} {formatDate(job.expires_at)}
       </div>
+      {completed && <JobDownload model={model} job={job} />}
       {job.phase === 'unknown' && (
         <div className="jp-SrcStage-hint">
           SRCNet reports a state this sidebar does not know; it is shown as is.
