@@ -9,7 +9,7 @@ import { FakeServer, job } from './fake';
 
 const MB = 1000 * 1000;
 const WHY =
-  'Staged files cannot be read on this server: it has no mount of SANDBOX_LOCAL, and this Data Management API does not serve the download route (no route: set to \'\' in c.SrcStage.dm_routes).';
+  "Staged files cannot be read on this server: it has no mount of SANDBOX_LOCAL, and this Data Management API does not serve the download route (no route: set to '' in c.SrcStage.dm_routes).";
 
 function download(running: boolean, filesDone: number, bytesDone: number) {
   return {
@@ -90,7 +90,9 @@ describe('the download bar on a job card', () => {
     await until(() => !!q('srcstage-job-download'));
     const bar = q('srcstage-job-download')!;
     expect(bar.dataset.running).toBe('true');
-    expect(bar.textContent).toContain('Downloading to /home/demo/srcnet-downloads');
+    expect(bar.textContent).toContain(
+      'Downloading to /home/demo/srcnet-downloads'
+    );
     expect(q('srcstage-download-files')!.textContent).toContain('1 of 2');
     expect(q('srcstage-download-bytes')!.textContent).toContain('1 MB of 4 MB');
     const fill = q('srcstage-download-bytes')!.querySelector(
@@ -110,7 +112,10 @@ describe('the download bar on a job card', () => {
   });
 
   it('reads nothing while no download runs, and says why files cannot be read here', async () => {
-    const fake = server({ mode: 'download', available: false, why: WHY }, false);
+    const fake = server(
+      { mode: 'download', available: false, why: WHY },
+      false
+    );
     await render(fake);
     expect(q('srcstage-read-files-why')!.textContent).toBe(WHY);
     await act(() => new Promise(resolve => setTimeout(resolve, 300)));
