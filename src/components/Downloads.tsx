@@ -27,7 +27,10 @@ export function JobDownload(props: {
       data-testid="srcstage-job-download"
       data-running={download.running ? 'true' : 'false'}
     >
-      <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
+      <div
+        className="jp-SrcStage-dim jp-SrcStage-jobMeta jp-SrcStage-downloadFolder"
+        title={download.folder}
+      >
         {download.running
           ? trans.__('Downloading to %1', download.folder)
           : trans.__('Downloaded to %1', download.folder)}
