@@ -66,6 +66,8 @@ async def test_the_job_card_shows_a_download_while_it_runs(chromium, download_se
             await expect(bar).to_have_attribute("data-running", "true")
             await expect(bar.locator(w.tid("srcstage-download-files"))).to_contain_text(f"of {len(dids)}")
             await expect(bar).to_contain_text(str(tmp_path / "downloads"))
+            # The picture mid-way: some files in, the last one still waiting for its token.
+            await expect(bar.locator(w.tid("srcstage-download-bytes"))).not_to_contain_text("0 B of")
             await card.screenshot(path=str(DOCS_IMAGES / "sidebar-download-progress.png"))
             await shots(page, "download-running")
 
