@@ -84,3 +84,22 @@ def test_nothing_is_shown_when_every_file_is_reused_or_the_server_mounts_the_fil
     assert paths_with(Server([frame(1, 2 * MB, 2 * MB), frame(2, 4 * MB, 4 * MB)], reused))[1] == ""
     paths, shown = paths_with(Server([None, None], None))  # mount mode: no download ever runs
     assert paths == ["/dl/1", "/dl/2"] and shown == ""
+
+
+def test_python_raises_the_servers_one_reason_when_files_cannot_be_read_here():
+    from srcstage_jlab.kernel.errors import SrcStageError
+
+    why = (
+        "Staged files cannot be read on this server: it has no mount of LOCAL_RSE, and this Data Management "
+        "API does not serve the download route (no route: set to '' in c.SrcStage.dm_routes)."
+    )
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/paths"):
+            return httpx.Response(501, json={"message": why, "code": "not_served", "service": "data-management"})
+        return httpx.Response(200, json={"downloads": []})
+
+    client = Client("http://jupyter.test/base/", "t", transport=httpx.MockTransport(refuse))
+    with pytest.raises(SrcStageError) as refused:
+        client.path("ska-mid:obs-2026-0002.vis-01.csv", progress=False)
+    assert refused.value.message == why and refused.value.code == "not_served"
