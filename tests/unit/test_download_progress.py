@@ -103,3 +103,24 @@ def test_python_raises_the_servers_one_reason_when_files_cannot_be_read_here():
     with pytest.raises(SrcStageError) as refused:
         client.path("ska-mid:obs-2026-0002.vis-01.csv", progress=False)
     assert refused.value.message == why and refused.value.code == "not_served"
+
+
+def test_the_async_face_polls_the_same_way():
+    import asyncio
+
+    sync_server = Server([None, frame(0, 0), frame(1, 3 * MB)], {"reused": 0, "refetched": 0, "failed": {}})
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/paths"):
+            while sync_server.polls < len(sync_server.frames):
+                await asyncio.sleep(0.01)  # the event loop stays free for the polls
+        return sync_server(request)
+
+    async def go() -> tuple[list[str], str]:
+        client = Client("http://jupyter.test/base/", "t", transport=httpx.MockTransport(handler))
+        shown = io.StringIO()
+        job = await client.ajob("j1")
+        return await job.apaths(progress=shown), shown.getvalue()
+
+    paths, shown = asyncio.run(go())
+    assert paths == ["/dl/1", "/dl/2"] and "1/2 files" in shown and "downloaded (0 reused" in shown
