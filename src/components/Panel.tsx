@@ -8,6 +8,7 @@ import { CollectionsSection } from './Collections';
 import { DestinationSection } from './Destination';
 import { FindDataSection } from './FindData';
 import { IJobActions, JobsSection } from './Jobs';
+import { trans } from '../i18n';
 
 export interface ISrcStageViewProps {
   model: SrcStageModel;
@@ -21,7 +22,9 @@ export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
     <div className="jp-SrcStage-panel" data-testid="srcstage-panel">
       <header className="jp-SrcStage-header">
         <srcstageIcon.react tag="span" className="jp-SrcStage-headerIcon" />
-        <h2 className="jp-SrcStage-headerTitle">SRCNet staging</h2>
+        <h2 className="jp-SrcStage-headerTitle">
+          {trans.__('SRCNet staging')}
+        </h2>
       </header>
       <div className="jp-SrcStage-scroll">
         <AccountSection model={model} />
@@ -42,7 +45,7 @@ export class SrcStagePanel extends ReactWidget {
     this.id = 'srcstage-jlab-sidebar';
     this.addClass('jp-SrcStage');
     this.title.icon = srcstageIcon;
-    this.title.caption = 'SRCNet staging';
+    this.title.caption = trans.__('SRCNet staging');
   }
 
   get model(): SrcStageModel {
