@@ -1,6 +1,7 @@
 """Download mode in the sidebar (issue #17 item 4): on a JupyterLab with no mount of the destination,
 "Copy paths" on a completed job downloads its files, and the job card shows the download's files
-and bytes while it runs (the DM slowed so that it lasts), then what it did."""
+and bytes while it runs (the DM slowed so that it lasts), then what it did. The card's pictures go to
+the test's screenshot folder; docs/images/sidebar-download-*.png are copies of them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from tests.browser.conftest import lab_server
 from tests.sandbox.helpers import Control
 
 pytestmark = pytest.mark.browser
-
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ async def test_the_job_card_shows_a_download_while_it_runs(chromium, download_se
             await expect(bar).to_contain_text(str(tmp_path / "downloads"))
             # The picture mid-way: some files in, the last one still waiting for its token.
             await expect(bar.locator(w.tid("srcstage-download-bytes"))).not_to_contain_text("0 B of")
-            await card.screenshot(path=str(DOCS_IMAGES / "sidebar-download-progress.png"))
+            await card.screenshot(path=str(shots.directory / "sidebar-download-progress.png"))
             await shots(page, "download-running")
 
             await expect(bar).to_have_attribute("data-running", "false")
@@ -77,7 +76,7 @@ async def test_the_job_card_shows_a_download_while_it_runs(chromium, download_se
             await expect(bar.locator(w.tid("srcstage-download-summary"))).to_have_text(
                 "0 reused · 0 fetched again · 0 failed"
             )
-            await card.screenshot(path=str(DOCS_IMAGES / "sidebar-download-done.png"))
+            await card.screenshot(path=str(shots.directory / "sidebar-download-done.png"))
             await shots(page, "download-done")
         fetched = sorted(p.name for p in (tmp_path / "downloads").rglob("*") if p.is_file())
         assert fetched == sorted(f.name for f in observation.files)
