@@ -6,7 +6,6 @@ the test's screenshot folder; docs/images/sidebar-download-*.png are copies of t
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
