@@ -15,6 +15,7 @@ import { lifetimeProblem } from '../units';
 const USER_FACING_ATTRIBUTES = new Set([
   'title',
   'aria-label',
+  'ariaLabel',
   'aria-description',
   'placeholder',
   'label',

@@ -363,12 +363,13 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
         <span className="jp-SrcStage-resultSize">
           {formatBytes(item.bytes)}
         </span>
-        <button
-          type="button"
+        {/* A mouse shortcut only, not a control: an option may hold no focusable element
+            (WCAG nested-interactive); keyboard and screen reader users press L, as the
+            list's label says. */}
+        <span
           className="jp-SrcStage-linkButton"
-          tabIndex={-1}
-          aria-label={trans.__('Where does %1 live?', item.did)}
-          title={trans.__('Where does it live?')}
+          aria-hidden="true"
+          title={trans.__('Where does it live? (L)')}
           data-testid="srcstage-locate"
           onClick={event => {
             event.stopPropagation();
@@ -376,7 +377,7 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
           }}
         >
           {trans.__('where?')}
-        </button>
+        </span>
       </div>
     );
   };
@@ -393,7 +394,9 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
       onKeyDown={onKeyDown}
       role="listbox"
       multiselectable
-      ariaLabel="Search results (arrows move, shift extends, space toggles, L shows where it lives)"
+      ariaLabel={trans.__(
+        'Search results (arrows move, shift extends, space toggles, L shows where it lives)'
+      )}
       className="jp-SrcStage-results"
       testid="srcstage-results"
     />
