@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
@@ -14,6 +15,7 @@ import { SrcStagePanel } from './components/Panel';
 import { setTranslator, trans } from './i18n';
 import { srcstageIcon } from './icons';
 import { DEFAULT_PREFERENCES, SrcStageModel } from './model';
+import { addStagingView } from './view/plugin';
 import {
   CommandIDs,
   IJob,
@@ -49,7 +51,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     ICommandPalette,
     ISettingRegistry,
     INotebookTracker,
-    ITranslator
+    ITranslator,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -57,7 +60,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     notebooks: INotebookTracker | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher: ILauncher | null
   ): SrcStageModel => {
     setTranslator(translator);
     const model = new SrcStageModel({
@@ -77,7 +81,12 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
       }
     };
 
-    const panel = new SrcStagePanel({ model, actions });
+    const panel = new SrcStagePanel({
+      model,
+      actions,
+      openView: () => void app.commands.execute(CommandIDs.openView)
+    });
+    addStagingView(app, model, { restorer, palette, launcher });
     app.shell.add(panel, 'left', { rank: 650 });
     if (restorer) {
       restorer.add(panel, 'srcstage-jlab-sidebar');

@@ -12,6 +12,7 @@ export const PLUGIN_ID = 'srcstage-jlab:plugin';
 export namespace CommandIDs {
   export const open = 'srcstage:open';
   export const refresh = 'srcstage:refresh';
+  export const openView = 'srcstage:open-view';
 }
 
 /** The frontend model, for other extensions that want to react to jobs. */
@@ -138,6 +139,8 @@ export interface ILocation {
   rse: string;
   storage_area_id?: string | null;
   files?: number;
+  /** Whether the RSE is tape (a recall comes before a copy). */
+  tape?: boolean;
   is_destination?: boolean;
 }
 

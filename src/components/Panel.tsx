@@ -1,6 +1,7 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
+import { trans } from '../i18n';
 import { srcstageIcon } from '../icons';
 import type { SrcStageModel } from '../model';
 import { AccountSection } from './Account';
@@ -12,6 +13,8 @@ import { IJobActions, JobsSection } from './Jobs';
 export interface ISrcStageViewProps {
   model: SrcStageModel;
   actions: IJobActions;
+  /** Open the wide main-area view (absent in tests without an app). */
+  openView?: () => void;
 }
 
 /** The whole sidebar, top to bottom in the order of the work. */
@@ -22,6 +25,16 @@ export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
       <header className="jp-SrcStage-header">
         <srcstageIcon.react tag="span" className="jp-SrcStage-headerIcon" />
         <h2 className="jp-SrcStage-headerTitle">SRCNet staging</h2>
+        {props.openView && (
+          <button
+            type="button"
+            className="jp-SrcStage-button jp-SrcStage-button-normal jp-SrcStage-openView"
+            data-testid="srcstage-open-view"
+            onClick={props.openView}
+          >
+            {trans.__('Open wide view')}
+          </button>
+        )}
       </header>
       <div className="jp-SrcStage-scroll">
         <AccountSection model={model} />
