@@ -2,7 +2,7 @@ import * as React from 'react';
 import { trans } from '../i18n';
 import type { SrcStageModel } from '../model';
 import type { IDidInfo } from '../tokens';
-import { formatBytes } from '../units';
+import { formatBytes, formatCount } from '../units';
 import {
   clickSelect,
   computeWindow,
@@ -264,8 +264,14 @@ export function DidTable(props: IDidTableProps): JSX.Element {
   const filterId = `${idBase}-filter`;
   const countText =
     shown.length === rows.length
-      ? trans._n('%1 row', '%1 rows', rows.length)
-      : trans.__('%1 of %2 rows', shown.length, rows.length);
+      ? rows.length === 1
+        ? trans.__('1 row')
+        : trans.__('%1 rows', formatCount(rows.length))
+      : trans.__(
+          '%1 of %2 rows',
+          formatCount(shown.length),
+          formatCount(rows.length)
+        );
   return (
     <section
       className="jp-SrcStage-tableBox"
@@ -296,7 +302,7 @@ export function DidTable(props: IDidTableProps): JSX.Element {
         >
           {countText}
           {selection.selected.size
-            ? ` · ${trans._n('%1 selected', '%1 selected', selection.selected.size)}`
+            ? ` · ${trans.__('%1 selected', formatCount(selection.selected.size))}`
             : ''}
         </span>
         {props.toolbar}
