@@ -139,6 +139,8 @@ export interface ILocation {
   rse: string;
   storage_area_id?: string | null;
   files?: number;
+  /** Bytes of the DID held there, when the DM says. */
+  bytes?: number | null;
   /** Whether the RSE is tape (a recall comes before a copy). */
   tape?: boolean;
   is_destination?: boolean;

@@ -278,6 +278,7 @@ class StagingService:
                     "rse": rse,
                     "storage_area_id": area_id,
                     "files": len(loc.get("replicas") or []),
+                    "bytes": loc.get("bytes") if isinstance(loc.get("bytes"), int) else None,
                     "tape": is_tape(rse),
                     "is_destination": at_destination,
                 }

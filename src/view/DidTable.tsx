@@ -252,7 +252,10 @@ export function DidTable(props: IDidTableProps): JSX.Element {
         </div>
         <div role="gridcell">{typeLabel(row.type)}</div>
         <div role="gridcell" className="jp-SrcStage-gridNumber">
-          {formatBytes(row.bytes)}
+          {formatBytes(
+            row.bytes ??
+              whereOf(model.locations.get(row.did)?.value ?? null)?.bytes
+          )}
         </div>
         <div role="gridcell">
           <WhereCell model={model} did={row.did} />

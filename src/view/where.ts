@@ -11,6 +11,8 @@ export interface IWhereSummary {
   kind: WhereKind;
   /** The RSEs holding a copy, destination first. */
   rses: string[];
+  /** The DID's size, as the largest copy the DM counted (null: not said). */
+  bytes: number | null;
 }
 
 /** What a locate answer says about one DID. */
@@ -30,7 +32,10 @@ export function whereOf(located: ILocations | null): IWhereSummary | null {
   } else if (held.length) {
     kind = 'tape';
   }
-  return { kind, rses };
+  const sizes = held
+    .map(l => l.bytes)
+    .filter((b): b is number => typeof b === 'number');
+  return { kind, rses, bytes: sizes.length ? Math.max(...sizes) : null };
 }
 
 /** Order of the kinds when a table sorts by "where" (unknown last). */
