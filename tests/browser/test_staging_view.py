@@ -158,11 +158,16 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             await view.locator(w.tid("srcstage-view-namespace")).select_option("ska-low")
             await view.locator(w.tid("srcstage-view-pattern")).fill("scale-05*")
             await view.locator(w.tid("srcstage-view-search")).click()
-            await expect(view.locator(w.tid("srcstage-view-results-count"))).to_contain_text("rows")
+            results = view.locator(f'{w.tid("srcstage-view-results-grid")} [role="row"][data-did]')
+            await expect(results.first).to_have_attribute("data-did", "ska-low:scale-05000.txt")
+            await expect(results.first.locator("[data-where]")).to_have_attribute("data-where", "tape")
+            # More room at 1280 px: the left sidebar collapsed.
+            await page.locator(".jp-SideBar.jp-mod-left li.lm-mod-current").click()
             await expect(rows.first.locator("[data-where]")).to_have_attribute("data-where", "tape")
             await w.settle(page)
             await shots(page, "view-1280x800", themes=("light", "dark"))
             await page.set_viewport_size({"width": 1920, "height": 1080})
+            await w.open_panel(page)  # at 1920 px, the sidebar beside the view: one model, the same state
             await w.settle(page)
             await shots(page, "view-1920x1080", themes=("light", "dark"))
 
