@@ -21,12 +21,15 @@ export interface IStagingViewHosts {
   launcher: ILauncher | null;
 }
 
-/** Add the view's command and restoration; the view module loads on first open. */
+/**
+ * Add the view's command and restoration; the view module loads on first open.
+ * Returns the tracker of the (at most one) open view.
+ */
 export function addStagingView(
   app: JupyterFrontEnd,
   model: SrcStageModel,
   hosts: IStagingViewHosts
-): void {
+): WidgetTracker<MainAreaWidget<ReactWidget>> {
   const tracker = new WidgetTracker<MainAreaWidget<ReactWidget>>({
     namespace: 'srcstage-jlab-view'
   });
@@ -67,4 +70,5 @@ export function addStagingView(
       name: () => 'view'
     });
   }
+  return tracker;
 }

@@ -145,7 +145,7 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             await expect(dialog).to_contain_text(small_name)
             await dialog.get_by_role("button", name="Stage").click()
             await expect(dialog).to_have_count(0)
-            job_row = view.locator(f'{w.tid("srcstage-view-jobs")} tr[data-job-id]', has_text=small_name)
+            job_row = view.locator(f"{w.tid('srcstage-view-jobs')} tr[data-job-id]", has_text=small_name)
             await expect(job_row).to_have_count(1)
             job_id = await job_row.get_attribute("data-job-id")
             job_ids.append(job_id)
