@@ -85,6 +85,7 @@ async def run(sb, workdir: Path) -> None:
                 f"max {times[-1]:.1f} ms a frame; {dropped} frames over 20 ms (goal < 16 ms of work a frame)"
             )
 
+            await page.wait_for_timeout(1000)  # the results table locates where it rests: not counted below
             located: list[str] = []
             page.on("request", lambda r: located.append(r.url) if "/srcstage/locations" in r.url else None)
             dids = [f"ska-low:scale-{i:05d}.txt" for i in range(1, 3001)]
