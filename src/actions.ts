@@ -6,6 +6,7 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { SrcStageError, toSrcStageError } from './api';
 import type { SrcStageModel } from './model';
 import type { IJob, IPaths } from './tokens';
+import { trans } from './i18n';
 
 /** A Python string literal for any text (JSON strings are valid Python). */
 export function pyString(text: string): string {
@@ -42,23 +43,38 @@ export async function copyJobPaths(
     paths = await model.jobPaths(job.id);
   } catch (e) {
     const error = toSrcStageError(e);
-    Notification.error(`Could not get the paths: ${errorText(error)}`, {
-      autoClose: false
-    });
+    Notification.error(
+      trans.__('Could not get the paths: %1', errorText(error)),
+      {
+        autoClose: false
+      }
+    );
     return;
   }
   if (!paths.paths.length) {
-    Notification.warning('This job has no file paths on this server yet.', {
-      autoClose: 5000
-    });
+    Notification.warning(
+      trans.__('This job has no file paths on this server yet.'),
+      {
+        autoClose: 5000
+      }
+    );
     return;
   }
   Clipboard.copyToSystem(pathsText(paths));
   const missing = paths.missing
-    ? ` ${paths.missing} file(s) are not visible on this server yet.`
+    ? ' ' +
+      trans._n(
+        '%1 file is not visible on this server yet.',
+        '%1 files are not visible on this server yet.',
+        paths.missing
+      )
     : '';
   Notification.success(
-    `Copied ${paths.paths.length} path(s) to the clipboard.${missing}`,
+    trans._n(
+      'Copied %1 path to the clipboard.',
+      'Copied %1 paths to the clipboard.',
+      paths.paths.length
+    ) + missing,
     { autoClose: 4000 }
   );
 }
@@ -70,9 +86,12 @@ export function insertJobCode(
 ): boolean {
   const panel = tracker?.currentWidget;
   if (!panel) {
-    Notification.warning('Open a notebook first, then insert the code.', {
-      autoClose: 5000
-    });
+    Notification.warning(
+      trans.__('Open a notebook first, then insert the code.'),
+      {
+        autoClose: 5000
+      }
+    );
     return false;
   }
   const notebook = panel.content;

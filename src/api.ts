@@ -7,6 +7,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { trans } from './i18n';
 import type {
   ErrorDetail,
   ICollection,
@@ -90,32 +91,35 @@ export function toSrcStageError(error: unknown): SrcStageError {
   }
   if (error instanceof ServerConnection.NetworkError) {
     return new SrcStageError({
-      message:
-        'The Jupyter server could not be reached. Check your connection; the server may be restarting.',
+      message: trans.__(
+        'The Jupyter server could not be reached. Check your connection; the server may be restarting.'
+      ),
       code: 'network'
     });
   }
   const message =
     error instanceof Error && error.message
       ? error.message
-      : 'Something unexpected went wrong in the sidebar.';
+      : trans.__('Something unexpected went wrong in the sidebar.');
   return new SrcStageError({ message, code: 'error' });
 }
 
 function statusText(status: number): string {
   switch (status) {
     case 401:
-      return 'you are not logged in to this Jupyter server any more';
+      return trans.__('you are not logged in to this Jupyter server any more');
     case 403:
-      return 'the Jupyter server refused the request';
+      return trans.__('the Jupyter server refused the request');
     case 404:
-      return 'the srcstage server extension is not answering (is it installed and enabled?)';
+      return trans.__(
+        'the srcstage server extension is not answering (is it installed and enabled?)'
+      );
     case 502:
     case 503:
     case 504:
-      return 'a service behind the Jupyter server is unavailable';
+      return trans.__('a service behind the Jupyter server is unavailable');
     default:
-      return 'the Jupyter server answered with an error';
+      return trans.__('the Jupyter server answered with an error');
   }
 }
 
@@ -238,7 +242,10 @@ export class SrcStageAPI {
     } catch {
       throw new SrcStageError(
         {
-          message: `The server extension sent an answer the sidebar cannot read (${path}).`,
+          message: trans.__(
+            'The server extension sent an answer the sidebar cannot read (%1).',
+            path
+          ),
           code: 'error'
         },
         response.status

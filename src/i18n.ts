@@ -9,7 +9,8 @@ export const TRANSLATION_DOMAIN = 'srcstage_jlab';
 
 /**
  * The extension's translation bundle. Every user-visible string goes through it:
- * `trans.__('Stage')`, `trans._n('%1 file', '%1 files', n)`, `trans.__('%1 of %2', a, b)`.
+ * `trans.__('Stage')`, `trans.__('%1 of %2', a, b)`, `trans._n('%1 file', '%1 files', n)` (in
+ * `_n`, %1 is n itself and the further arguments are %2…: `trans._n('%2 files', …, n, formatCount(n))`).
  *
  * It is one module-level binding rather than a React context because strings are built
  * in the model and in helpers as well as in components; the plugin sets it once at

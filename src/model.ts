@@ -26,6 +26,7 @@ import type {
 } from './tokens';
 import { namespaceProblem, patternProblem } from './text';
 import { UNIT_SECONDS } from './units';
+import { trans } from './i18n';
 import { clickSelect, ISelection, ISelectModifiers } from './virtual';
 
 /** What part of the model changed. */
@@ -411,7 +412,7 @@ export class SrcStageModel implements IDisposable {
     const seq = ++this._searchSeq;
     const { namespace, pattern, type } = this._search;
     const refusal = !namespace
-      ? 'Choose a namespace to search in.'
+      ? trans.__('Choose a namespace to search in.')
       : (namespaceProblem(namespace.trim()) ?? patternProblem(pattern.trim()));
     if (refusal) {
       this._search = {

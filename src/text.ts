@@ -1,3 +1,5 @@
+import { trans } from './i18n';
+
 /**
  * Text shortening for narrow places: DIDs and names cut in the middle (their
  * distinctive end stays), short job ids, paths that break at `/`.
@@ -155,10 +157,17 @@ export const MAX_NAMESPACE_LENGTH = 25;
 /** Why `namespace` cannot be an SRCNet namespace, or null. */
 export function namespaceProblem(namespace: string): string | null {
   if (namespace.length > MAX_NAMESPACE_LENGTH) {
-    return `“${namespace}” is not a namespace: a namespace has at most ${MAX_NAMESPACE_LENGTH} characters.`;
+    return trans.__(
+      '“%1” is not a namespace: a namespace has at most %2 characters.',
+      namespace,
+      MAX_NAMESPACE_LENGTH
+    );
   }
   if (!NAMESPACE_RE.test(namespace)) {
-    return `“${namespace}” is not a namespace: a namespace is letters, digits, “.”, “-” and “_”, starting with a letter or digit (no spaces).`;
+    return trans.__(
+      '“%1” is not a namespace: a namespace is letters, digits, “.”, “-” and “_”, starting with a letter or digit (no spaces).',
+      namespace
+    );
   }
   return null;
 }
@@ -166,7 +175,10 @@ export function namespaceProblem(namespace: string): string | null {
 /** Why `pattern` cannot match any DID name, or null. */
 export function patternProblem(pattern: string): string | null {
   if (pattern && !PATTERN_RE.test(pattern)) {
-    return `“${pattern}” cannot match a DID name: names are letters, digits, “/”, “.”, “-” and “_” (no spaces); “*” matches anything.`;
+    return trans.__(
+      '“%1” cannot match a DID name: names are letters, digits, “/”, “.”, “-” and “_” (no spaces); “*” matches anything.',
+      pattern
+    );
   }
   return null;
 }

@@ -1,3 +1,5 @@
+import { trans } from './i18n';
+
 /**
  * Friendly units: lifetimes in hours/days/weeks, sizes in bytes, dates.
  */
@@ -88,10 +90,13 @@ export function lifetimeProblem(
   maxSeconds?: number | null
 ): string | null {
   if (!isFinite(seconds) || seconds <= 0) {
-    return 'Enter a lifetime greater than zero.';
+    return trans.__('Enter a lifetime greater than zero.');
   }
   if (maxSeconds && seconds > maxSeconds) {
-    return `The longest lifetime allowed is ${formatDuration(maxSeconds)}.`;
+    return trans.__(
+      'The longest lifetime allowed is %1.',
+      formatDuration(maxSeconds)
+    );
   }
   return null;
 }

@@ -152,9 +152,12 @@ queries = st.lists(
 
 
 @st.composite
-def requests(draw, ids: dict[str, list[str]]) -> tuple[str, str, str, bytes, str]:
-    """(method, path under /srcstage/, raw query string, raw body, "METHOD /openapi/path")."""
-    method, api_path = draw(st.sampled_from(operations()))
+def requests(
+    draw, ids: dict[str, list[str]], operation: tuple[str, str] | None = None
+) -> tuple[str, str, str, bytes, str]:
+    """(method, path under /srcstage/, raw query string, raw body, "METHOD /openapi/path"),
+    for the given (METHOD, OpenAPI path) or for any operation."""
+    method, api_path = operation or draw(st.sampled_from(operations()))
 
     def some_id(kind: str) -> str:
         return draw(st.one_of(st.sampled_from(ids.get(kind) or ["none"]), st.text(ID_CHARS, min_size=1, max_size=80)))

@@ -1,7 +1,7 @@
 """Unit tests of the kernel-side API that need no sandbox and no Jupyter server.
 
-Server discovery uses real runtime files in a temporary runtime dir and Jupyter's own
-`list_running_servers`; the "answers /srcstage/config" probe talks to a tiny HTTP server on
+Server discovery uses real runtime files in a temporary runtime dir, read the way Jupyter's own
+`list_running_servers` reads them (checked against it); the "answers /srcstage/config" probe talks to a tiny HTTP server on
 127.0.0.1 started here.
 """
 
@@ -359,6 +359,27 @@ def test_several_answering_servers_are_not_guessed_between(runtime_dir, config_s
     with pytest.raises(srcstage.ServerNotFoundError) as err:
         api.discover({}, ppid=-1)
     assert "Several" in str(err.value) and "srcstage.connect(" in str(err.value)
+
+
+def test_runtime_files_are_read_as_jupyter_reads_them_and_stale_ones_are_left_alone(runtime_dir):
+    import subprocess
+    import sys
+
+    from jupyter_server.serverapp import list_running_servers
+
+    from srcstage_jlab.kernel.discovery import running_servers
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    write_server(runtime_dir, "alive", pid=os.getpid(), port=7001)
+    write_server(runtime_dir, "dead", pid=int(dead.stdout), port=7002)
+    (runtime_dir / "jpserver-half-written.json").write_text('{"pid": ')
+    (runtime_dir / "kernel-1.json").write_text("{}")
+
+    ours = running_servers(str(runtime_dir))
+    assert [s["port"] for s in ours] == [7001]
+    assert (runtime_dir / "jpserver-dead.json").exists()  # not ours to delete
+    assert ours == list(list_running_servers(str(runtime_dir)))  # Jupyter agrees (and deletes the stale file)
+    assert running_servers(str(runtime_dir / "no-such-dir")) == []
 
 
 def test_nothing_found_says_how_to_point_to_a_server(runtime_dir):

@@ -5,12 +5,17 @@ import { SrcStageError } from '../api';
 import type { SrcStageModel } from '../model';
 import { formatDate } from '../units';
 import { Button, ErrorBox, Loading, Section, useModel } from './common';
+import { trans } from '../i18n';
 
-const SOURCES: Record<string, string> = {
-  environment: 'token from the environment',
-  file: 'token file',
-  device: 'signed in here'
-};
+/** How this server holds the user's token, as shown under the name. */
+function sourceText(source: string): string {
+  const sources: Record<string, string> = {
+    environment: trans.__('token from the environment'),
+    file: trans.__('token file'),
+    device: trans.__('signed in here')
+  };
+  return sources[source] ?? source;
+}
 
 /** Who is signed in to SRCNet; the device flow when nobody is. */
 export function AccountSection(props: { model: SrcStageModel }): JSX.Element {
@@ -20,25 +25,25 @@ export function AccountSection(props: { model: SrcStageModel }): JSX.Element {
   const state = session?.state;
   const badge =
     state === 'signed_in'
-      ? 'signed in'
+      ? trans.__('signed in')
       : state === 'pending'
-        ? 'waiting…'
+        ? trans.__('waiting…')
         : state === 'signed_out'
-          ? 'signed out'
+          ? trans.__('signed out')
           : state === 'error'
-            ? 'failed'
+            ? trans.__('failed')
             : undefined;
   return (
     <Section
       id="account"
-      title="SRCNet account"
+      title={trans.__('SRCNet account')}
       badge={badge}
       badgeWhenOpen={false}
       tools={
         <Button
           kind="icon"
           icon={refreshIcon}
-          aria-label="Refresh sign-in state"
+          aria-label={trans.__('Refresh sign-in state')}
           onClick={() => void model.refreshSession()}
         />
       }
@@ -56,38 +61,47 @@ function AccountBody(props: { model: SrcStageModel }): JSX.Element {
   const busy = model.isBusy('signin') || model.isBusy('signout');
   if (!session) {
     return model.sessionError ? (
-      <ErrorBox error={model.sessionError} title="Cannot tell who is signed in">
-        <Button onClick={() => void model.refreshSession()}>Try again</Button>
+      <ErrorBox
+        error={model.sessionError}
+        title={trans.__('Cannot tell who is signed in')}
+      >
+        <Button onClick={() => void model.refreshSession()}>
+          {trans.__('Try again')}
+        </Button>
       </ErrorBox>
     ) : (
-      <Loading>Checking who is signed in…</Loading>
+      <Loading>{trans.__('Checking who is signed in…')}</Loading>
     );
   }
   const requestError = model.sessionError;
   switch (session.state) {
     case 'signed_in': {
       const user = session.user;
-      const who = user?.name || user?.username || 'an SRCNet user';
+      const who = user?.name || user?.username || trans.__('an SRCNet user');
       return (
         <div className="jp-SrcStage-account">
           <div className="jp-SrcStage-accountWho">
-            Signed in as <strong data-testid="srcstage-username">{who}</strong>
+            {trans.__('Signed in as')}{' '}
+            <strong data-testid="srcstage-username">{who}</strong>
             {user?.name && user?.username && user.name !== user.username && (
               <span className="jp-SrcStage-dim"> ({user.username})</span>
             )}
           </div>
           {session.source === 'jupyterhub' ? (
             <div className="jp-SrcStage-dim" data-testid="srcstage-hub">
-              signed in through {session.hub || 'JupyterHub'}
+              {trans.__('signed in through %1', session.hub || 'JupyterHub')}
             </div>
           ) : (
             session.source && (
               <div className="jp-SrcStage-dim">
-                {SOURCES[session.source] ?? session.source}
+                {sourceText(session.source)}
               </div>
             )
           )}
-          <ErrorBox error={requestError} title="Could not sign out" />
+          <ErrorBox
+            error={requestError}
+            title={trans.__('Could not sign out')}
+          />
           {session.source !== 'jupyterhub' && (
             <div className="jp-SrcStage-actions">
               <Button
@@ -95,7 +109,7 @@ function AccountBody(props: { model: SrcStageModel }): JSX.Element {
                 disabled={busy}
                 onClick={() => void model.signOut()}
               >
-                Sign out
+                {trans.__('Sign out')}
               </Button>
             </div>
           )}
@@ -112,21 +126,26 @@ function AccountBody(props: { model: SrcStageModel }): JSX.Element {
         <div className="jp-SrcStage-account">
           <ErrorBox
             error={failure}
-            title="Sign-in failed"
+            title={trans.__('Sign-in failed')}
             testid="srcstage-signin-error"
           />
-          <ErrorBox error={requestError} title="Could not start sign-in" />
+          <ErrorBox
+            error={requestError}
+            title={trans.__('Could not start sign-in')}
+          />
           <p className="jp-SrcStage-dim">
-            Not signed in. Sign in to SRCNet to search data and stage it next to
-            this server.
+            {trans.__(
+              'Not signed in. Sign in to SRCNet to search data and stage it next to this server.'
+            )}
           </p>
           {session.device_flow === false ? (
             <p
               className="jp-SrcStage-hint"
               data-testid="srcstage-no-device-flow"
             >
-              Signing in from here is turned off on this server; ask your
-              administrator how it receives your SRCNet token.
+              {trans.__(
+                'Signing in from here is turned off on this server; ask your administrator how it receives your SRCNet token.'
+              )}
             </p>
           ) : (
             <div className="jp-SrcStage-actions">
@@ -136,7 +155,11 @@ function AccountBody(props: { model: SrcStageModel }): JSX.Element {
                 disabled={busy}
                 onClick={() => void model.signIn()}
               >
-                {busy ? 'Starting…' : failure ? 'Try again' : 'Sign in'}
+                {busy
+                  ? trans.__('Starting…')
+                  : failure
+                    ? trans.__('Try again')
+                    : trans.__('Sign in')}
               </Button>
             </div>
           )}
@@ -150,14 +173,16 @@ function DeviceFlow(props: { model: SrcStageModel }): JSX.Element {
   const { model } = props;
   const device = model.session?.device;
   if (!device) {
-    return <Loading>Waiting for SRCNet to start the sign-in…</Loading>;
+    return (
+      <Loading>{trans.__('Waiting for SRCNet to start the sign-in…')}</Loading>
+    );
   }
   const link = device.verification_uri_complete || device.verification_uri;
   return (
     <div className="jp-SrcStage-device" data-testid="srcstage-device">
       <ol className="jp-SrcStage-steps">
         <li>
-          Open{' '}
+          {trans.__('Open')}{' '}
           <a
             href={link}
             target="_blank"
@@ -168,35 +193,36 @@ function DeviceFlow(props: { model: SrcStageModel }): JSX.Element {
             {device.verification_uri}
             <launchIcon.react tag="span" className="jp-SrcStage-inlineIcon" />
           </a>{' '}
-          (a new tab).
+          {trans.__('(a new tab).')}
         </li>
         <li>
-          Enter this code:
+          {trans.__('Enter this code:')}
           <div className="jp-SrcStage-userCode">
             <code data-testid="srcstage-user-code">{device.user_code}</code>
             <Button
               kind="icon"
               icon={copyIcon}
-              aria-label="Copy the code"
+              aria-label={trans.__('Copy the code')}
               onClick={() => Clipboard.copyToSystem(device.user_code)}
             />
           </div>
         </li>
-        <li>Approve the access; this panel notices by itself.</li>
+        <li>{trans.__('Approve the access; this panel notices by itself.')}</li>
       </ol>
       <Loading>
-        Waiting for your approval
         {device.expires_at
-          ? ` (the code expires ${formatDate(device.expires_at)})`
-          : ''}
-        …
+          ? trans.__(
+              'Waiting for your approval (the code expires %1)…',
+              formatDate(device.expires_at)
+            )
+          : trans.__('Waiting for your approval…')}
       </Loading>
       <div className="jp-SrcStage-actions">
         <Button
           testid="srcstage-signin-cancel"
           onClick={() => void model.signOut()}
         >
-          Cancel
+          {trans.__('Cancel')}
         </Button>
       </div>
     </div>

@@ -28,6 +28,7 @@ import {
 } from './common';
 import { StagePanel } from './Stage';
 import { VirtualList } from './VirtualList';
+import { trans } from '../i18n';
 
 const ENTRY_ROW_HEIGHT = 26;
 const ENTRY_LIST_HEIGHT = 8 * ENTRY_ROW_HEIGHT;
@@ -48,10 +49,10 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   const create = () =>
     run(async () => {
       const answer = await InputDialog.getText({
-        title: 'New collection',
-        label: 'Name',
-        placeholder: 'e.g. my-survey-tiles',
-        okLabel: 'Create'
+        title: trans.__('New collection'),
+        label: trans.__('Name'),
+        placeholder: trans.__('e.g. my-survey-tiles'),
+        okLabel: trans.__('Create')
       });
       if (answer.button.accept && answer.value?.trim()) {
         const made = await model.createCollection(answer.value.trim());
@@ -62,10 +63,10 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   const rename = (collection: ICollection) =>
     run(async () => {
       const answer = await InputDialog.getText({
-        title: 'Rename collection',
-        label: 'New name',
+        title: trans.__('Rename collection'),
+        label: trans.__('New name'),
         text: collection.name,
-        okLabel: 'Rename'
+        okLabel: trans.__('Rename')
       });
       const name = answer.value?.trim();
       if (answer.button.accept && name && name !== collection.name) {
@@ -76,26 +77,30 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   const remove = (collection: ICollection) =>
     run(async () => {
       const answer = await showDialog({
-        title: 'Delete collection?',
+        title: trans.__('Delete collection?'),
         body: (
           <div>
             <p>
-              Delete the collection <strong>{collection.name}</strong> (
-              {formatCount(collection.totals?.dids ?? collection.dids.length)}{' '}
-              entries) from this server?
+              {trans.__(
+                'Delete the collection “%1” (%2 entries) from this server?',
+                collection.name,
+                formatCount(collection.totals?.dids ?? collection.dids.length)
+              )}
             </p>
             {collection.submitted && (
               <p>
-                Its DID{' '}
-                <code>
-                  {collection.submitted.did ?? collection.submitted.description}
-                </code>{' '}
-                and its staging jobs stay in SRCNet.
+                {trans.__(
+                  'Its DID %1 and its staging jobs stay in SRCNet.',
+                  collection.submitted.did ?? collection.submitted.description
+                )}
               </p>
             )}
           </div>
         ),
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        buttons: [
+          Dialog.cancelButton(),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
       });
       if (answer.button.accept) {
         await model.deleteCollection(collection.id);
@@ -126,7 +131,10 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
         doc = JSON.parse(text);
       } catch {
         throw new SrcStageError({
-          message: `“${file.name}” is not a collection exported by this sidebar (it is not JSON).`,
+          message: trans.__(
+            '“%1” is not a collection exported by this sidebar (it is not JSON).',
+            file.name
+          ),
           code: 'invalid_input'
         });
       }
@@ -136,7 +144,7 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
   return (
     <Section
       id="collections"
-      title="Collections"
+      title={trans.__('Collections')}
       badge={
         model.collectionsLoaded ? formatCount(collections.length) : undefined
       }
@@ -145,7 +153,7 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
           <Button
             kind="icon"
             icon={addIcon}
-            aria-label="New collection"
+            aria-label={trans.__('New collection')}
             testid="srcstage-collection-new"
             disabled={model.isBusy('collections')}
             onClick={() => void create()}
@@ -153,14 +161,14 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
           <Button
             kind="icon"
             icon={fileUploadIcon}
-            aria-label="Import a collection from a file"
+            aria-label={trans.__('Import a collection from a file')}
             testid="srcstage-collection-import"
             onClick={() => fileInput.current?.click()}
           />
           <Button
             kind="icon"
             icon={refreshIcon}
-            aria-label="Reload the collections"
+            aria-label={trans.__('Reload the collections')}
             onClick={() => void model.refreshCollections()}
           />
         </>
@@ -184,21 +192,22 @@ export function CollectionsSection(props: ICollectionsProps): JSX.Element {
       />
       <ErrorBox
         error={model.collectionsError}
-        title="Collections unavailable"
+        title={trans.__('Collections unavailable')}
       />
       <ErrorBox error={error} testid="srcstage-collection-error" />
-      {error && <Button onClick={clearError}>Dismiss</Button>}
+      {error && <Button onClick={clearError}>{trans.__('Dismiss')}</Button>}
       {!model.collectionsLoaded && !model.collectionsError ? (
         <Loading />
       ) : collections.length === 0 ? (
         <Empty testid="srcstage-collections-empty">
-          No collection yet. Select search results and press “New collection”,
-          or import one.
+          {trans.__(
+            'No collection yet. Select search results and press “New collection”, or import one.'
+          )}
         </Empty>
       ) : (
         <>
           <label className="jp-SrcStage-field">
-            <span>Collection</span>
+            <span>{trans.__('Collection')}</span>
             <select
               className="jp-SrcStage-select"
               value={active?.id ?? ''}
@@ -289,7 +298,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         <Button
           kind="icon"
           icon={closeIcon}
-          aria-label={`Remove ${entry.did} from the collection`}
+          aria-label={trans.__('Remove %1 from the collection', entry.did)}
           disabled={busy}
           testid="srcstage-entry-remove"
           onClick={() =>
@@ -321,7 +330,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         <Button
           kind="icon"
           icon={editIcon}
-          aria-label="Rename the collection"
+          aria-label={trans.__('Rename the collection')}
           testid="srcstage-collection-rename"
           disabled={busy}
           onClick={props.onRename}
@@ -329,14 +338,14 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         <Button
           kind="icon"
           icon={downloadIcon}
-          aria-label="Export the collection as a JSON file"
+          aria-label={trans.__('Export the collection as a JSON file')}
           testid="srcstage-collection-export"
           onClick={props.onExport}
         />
         <Button
           kind="icon"
           icon={deleteIcon}
-          aria-label="Delete the collection"
+          aria-label={trans.__('Delete the collection')}
           testid="srcstage-collection-delete"
           disabled={busy}
           onClick={props.onDelete}
@@ -346,9 +355,20 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
         className="jp-SrcStage-totals"
         data-testid="srcstage-collection-totals"
       >
-        {formatCount(totals?.dids ?? dids.length)} DIDs
+        {trans._n(
+          '%2 DID',
+          '%2 DIDs',
+          totals?.dids ?? dids.length,
+          formatCount(totals?.dids ?? dids.length)
+        )}
         {typeof totals?.files === 'number' &&
-          ` · ${formatCount(totals.files)} file${totals.files === 1 ? '' : 's'}`}
+          ' · ' +
+            trans._n(
+              '%2 file',
+              '%2 files',
+              totals.files,
+              formatCount(totals.files)
+            )}
         {typeof totals?.bytes === 'number' && ` · ${formatBytes(totals.bytes)}`}
       </div>
       {collection.submitted && (
@@ -356,8 +376,8 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
           {collection.submitted.did ? (
             <>
               {collection.submitted.via === 'staging request'
-                ? 'Staged as '
-                : 'Submitted as '}
+                ? trans.__('Staged as')
+                : trans.__('Submitted as')}{' '}
               <code>
                 <BreakableText
                   text={collection.submitted.did}
@@ -366,25 +386,30 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
               </code>
             </>
           ) : (
-            <>Staged as {collection.submitted.description}</>
+            <>{trans.__('Staged as %1', collection.submitted.description)}</>
           )}
           {collection.submitted.at && (
             <span className="jp-SrcStage-dim">
               {' '}
-              on {formatDate(collection.submitted.at)}
+              {trans.__('on %1', formatDate(collection.submitted.at))}
             </span>
           )}
           {collection.submitted.stale && (
             <div className="jp-SrcStage-warning">
-              Changed since; staging submits it again.
+              {trans.__('Changed since; staging submits it again.')}
             </div>
           )}
         </div>
       )}
-      <ErrorBox error={error} title="Could not change the collection" />
+      <ErrorBox
+        error={error}
+        title={trans.__('Could not change the collection')}
+      />
       {dids.length === 0 ? (
         <Empty testid="srcstage-collection-empty">
-          Empty. Search for data above, select it and press “Add to”.
+          {trans.__(
+            'Empty. Search for data above, select it and press “Add to”.'
+          )}
         </Empty>
       ) : (
         <VirtualList
@@ -393,7 +418,7 @@ function CollectionView(props: ICollectionViewProps): JSX.Element {
           height={ENTRY_LIST_HEIGHT}
           rowKey={i => dids[i].did}
           renderRow={renderRow}
-          ariaLabel={`Entries of ${collection.name}`}
+          ariaLabel={trans.__('Entries of %1', collection.name)}
           className="jp-SrcStage-entries"
           testid="srcstage-entries"
         />

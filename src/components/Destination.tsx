@@ -10,6 +10,7 @@ import {
   Section,
   useModel
 } from './common';
+import { trans } from '../i18n';
 
 /** The storage area next to this server, or why none could be chosen. */
 export function DestinationSection(props: {
@@ -24,23 +25,23 @@ export function DestinationSection(props: {
   const badge = signedOut
     ? undefined
     : model.destinationError
-      ? 'none'
+      ? trans.__('none')
       : area
         ? area.active === false
-          ? 'inactive'
+          ? trans.__('inactive')
           : area.name
         : undefined;
   return (
     <Section
       id="destination"
-      title="Destination"
+      title={trans.__('Destination')}
       badge={badge}
       badgeWhenOpen={false}
       tools={
         <Button
           kind="icon"
           icon={refreshIcon}
-          aria-label="Look for the destination again"
+          aria-label={trans.__('Look for the destination again')}
           disabled={model.destinationLoading}
           onClick={() => void model.refreshDestination(true)}
         />
@@ -48,23 +49,25 @@ export function DestinationSection(props: {
     >
       <div data-testid="srcstage-destination">
         {model.destinationLoading && !area && !model.destinationError ? (
-          <Loading>Finding the storage next to this server…</Loading>
+          <Loading>
+            {trans.__('Finding the storage next to this server…')}
+          </Loading>
         ) : signedOut ? (
           <div
             className="jp-SrcStage-hint"
             data-testid="srcstage-destination-signed-out"
           >
-            Sign in to see where staged data will go.
+            {trans.__('Sign in to see where staged data will go.')}
           </div>
         ) : model.destinationError ? (
           <ErrorBox
             error={model.destinationError}
-            title="No destination for staging"
+            title={trans.__('No destination for staging')}
             testid="srcstage-destination-error"
           />
         ) : area ? (
           <dl className="jp-SrcStage-facts">
-            <dt>Storage</dt>
+            <dt>{trans.__('Storage')}</dt>
             <dd data-testid="srcstage-destination-name">
               <strong>{area.name ?? area.id}</strong>
               {area.type ? (
@@ -73,7 +76,7 @@ export function DestinationSection(props: {
             </dd>
             {area.site && (
               <>
-                <dt>Site</dt>
+                <dt>{trans.__('Site')}</dt>
                 <dd>
                   {area.site}
                   {area.node ? (
@@ -82,25 +85,25 @@ export function DestinationSection(props: {
                 </dd>
               </>
             )}
-            <dt>State</dt>
+            <dt>{trans.__('State')}</dt>
             <dd>
               {area.active === false ? (
                 <span
                   className="jp-SrcStage-state jp-mod-failed"
                   data-testid="srcstage-destination-inactive"
                 >
-                  inactive
+                  {trans.__('inactive')}
                   {area.inactive_reason ? `: ${area.inactive_reason}` : ''}
                 </span>
               ) : (
                 <span className="jp-SrcStage-state jp-mod-completed">
-                  active
+                  {trans.__('active')}
                 </span>
               )}
             </dd>
             {dest?.mount && (
               <>
-                <dt>Files at</dt>
+                <dt>{trans.__('Files at')}</dt>
                 <dd>
                   <code>
                     <BreakableText text={dest.mount} />
@@ -110,15 +113,17 @@ export function DestinationSection(props: {
             )}
             {(dest?.found_by || dest?.explanation) && (
               <>
-                <dt>Chosen</dt>
+                <dt>{trans.__('Chosen')}</dt>
                 <dd className="jp-SrcStage-dim">
-                  {dest?.explanation || `by ${dest?.found_by}`}
+                  {dest?.explanation || trans.__('by %1', dest?.found_by ?? '')}
                 </dd>
               </>
             )}
           </dl>
         ) : (
-          <Loading>Finding the storage next to this server…</Loading>
+          <Loading>
+            {trans.__('Finding the storage next to this server…')}
+          </Loading>
         )}
       </div>
     </Section>

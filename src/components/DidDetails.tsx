@@ -2,6 +2,7 @@ import * as React from 'react';
 import type { SrcStageAPI, SrcStageError } from '../api';
 import { toSrcStageError } from '../api';
 import { ErrorBox, Loading } from './common';
+import { trans } from '../i18n';
 
 /** A DID's science metadata (DM `POSTGRES_JSON`), as the server route answers it. */
 interface IScienceMetadata {
@@ -35,10 +36,15 @@ export function DidDetails(props: {
   }, [api, did]);
 
   if (state.error) {
-    return <ErrorBox error={state.error} title="Could not read its details" />;
+    return (
+      <ErrorBox
+        error={state.error}
+        title={trans.__('Could not read its details')}
+      />
+    );
   }
   if (!state.value) {
-    return <Loading>Reading its details…</Loading>;
+    return <Loading>{trans.__('Reading its details…')}</Loading>;
   }
   const entries = Object.entries(state.value.metadata).sort(([a], [b]) =>
     a.localeCompare(b)
@@ -46,7 +52,7 @@ export function DidDetails(props: {
   if (!entries.length) {
     return (
       <div className="jp-SrcStage-dim" data-testid="srcstage-details">
-        No science metadata for this DID.
+        {trans.__('No science metadata for this DID.')}
       </div>
     );
   }

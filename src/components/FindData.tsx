@@ -20,6 +20,7 @@ import { focusCollection } from './Collections';
 import { DidDetails } from './DidDetails';
 import { VirtualList } from './VirtualList';
 import { differingFrom } from '../text';
+import { trans } from '../i18n';
 
 // Two lines a row: the name across the whole width (so files of one observation can be told
 // apart in a narrow sidebar), its size and "where?" under it.
@@ -64,10 +65,10 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
         await model.addToCollection(target.id, dids);
       } else {
         const answer = await InputDialog.getText({
-          title: 'New collection',
-          label: 'Name of the new collection',
-          placeholder: 'e.g. my-survey-tiles',
-          okLabel: 'Create'
+          title: trans.__('New collection'),
+          label: trans.__('Name of the new collection'),
+          placeholder: trans.__('e.g. my-survey-tiles'),
+          okLabel: trans.__('Create')
         });
         if (answer.button.accept && answer.value?.trim()) {
           const made = await model.createCollection(answer.value.trim(), dids);
@@ -79,7 +80,7 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
   return (
     <Section
       id="find"
-      title="Find data"
+      title={trans.__('Find data')}
       badge={search.searched ? formatCount(count) : undefined}
     >
       <form
@@ -89,36 +90,36 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
         data-testid="srcstage-search-form"
       >
         <label className="jp-SrcStage-field">
-          <span>Namespace</span>
+          <span>{trans.__('Namespace')}</span>
           <input
             className="jp-SrcStage-input"
             list={nsListId}
             value={search.namespace}
-            placeholder="e.g. ska-mid"
+            placeholder={trans.__('e.g. ska-mid')}
             data-testid="srcstage-namespace"
             onChange={e => model.setQuery({ namespace: e.target.value })}
           />
           <datalist id={nsListId}>
             {model.namespaces.map(ns => (
               <option key={ns} value={ns}>
-                {owned.has(ns) ? `${ns} (yours)` : ns}
+                {owned.has(ns) ? trans.__('%1 (yours)', ns) : ns}
               </option>
             ))}
           </datalist>
         </label>
         <label className="jp-SrcStage-field">
-          <span>Name</span>
+          <span>{trans.__('Name')}</span>
           <input
             className="jp-SrcStage-input"
             value={search.pattern}
-            placeholder="* matches anything, e.g. obs_2024*"
+            placeholder={trans.__('* matches anything, e.g. obs_2024*')}
             data-testid="srcstage-pattern"
             onChange={e => model.setQuery({ pattern: e.target.value })}
           />
         </label>
         <div className="jp-SrcStage-row">
           <label className="jp-SrcStage-field jp-SrcStage-grow">
-            <span>Type</span>
+            <span>{trans.__('Type')}</span>
             <select
               className="jp-SrcStage-select"
               value={search.type}
@@ -127,10 +128,10 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
                 model.setQuery({ type: e.target.value as DidTypeFilter })
               }
             >
-              <option value="all">all</option>
-              <option value="file">files</option>
-              <option value="dataset">datasets</option>
-              <option value="container">containers</option>
+              <option value="all">{trans.__('all')}</option>
+              <option value="file">{trans.__('files')}</option>
+              <option value="dataset">{trans.__('datasets')}</option>
+              <option value="container">{trans.__('containers')}</option>
             </select>
           </label>
           <Button
@@ -140,23 +141,24 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
             disabled={search.loading}
             testid="srcstage-search"
           >
-            Search
+            {trans.__('Search')}
           </Button>
         </div>
       </form>
       {model.namespacesError && !model.namespaces.length && !signedOut && (
         <div className="jp-SrcStage-hint">
-          Namespaces could not be listed ({model.namespacesError.message}); type
-          one.
+          {trans.__('Namespaces could not be listed (')}
+          {model.namespacesError.message}
+          {trans.__('); type one.')}
         </div>
       )}
       <div data-testid="srcstage-results-area" aria-busy={search.loading}>
         {search.loading ? (
-          <Loading>Searching…</Loading>
+          <Loading>{trans.__('Searching…')}</Loading>
         ) : search.error ? (
           <ErrorBox
             error={search.error}
-            title="Search failed"
+            title={trans.__('Search failed')}
             testid="srcstage-search-error"
           />
         ) : !search.searched ? (
@@ -165,47 +167,55 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
               className="jp-SrcStage-hint"
               data-testid="srcstage-find-signed-out"
             >
-              Sign in to see the namespaces and search their data.
+              {trans.__('Sign in to see the namespaces and search their data.')}
             </div>
           ) : (
-            <Empty>Search a namespace to list its data.</Empty>
+            <Empty>{trans.__('Search a namespace to list its data.')}</Empty>
           )
         ) : count === 0 ? (
           <Empty testid="srcstage-results-empty">
-            Nothing matches <code>{search.pattern || '*'}</code> in{' '}
-            <code>{search.namespace}</code>.
+            {trans.__('Nothing matches')} <code>{search.pattern || '*'}</code>{' '}
+            {trans.__('in')} <code>{search.namespace}</code>.
           </Empty>
         ) : (
           <>
             <div className="jp-SrcStage-resultsHeader">
               <span data-testid="srcstage-results-count">
-                {formatCount(count)} result{count === 1 ? '' : 's'}
                 {search.truncated
-                  ? ` (only the first ${formatCount(search.limit ?? count)}; narrow the name)`
-                  : ''}
+                  ? trans.__(
+                      '%1 results (only the first %2; narrow the name)',
+                      formatCount(count),
+                      formatCount(search.limit ?? count)
+                    )
+                  : trans._n(
+                      '%2 result',
+                      '%2 results',
+                      count,
+                      formatCount(count)
+                    )}
               </span>
               <span className="jp-SrcStage-toolbarGroup">
                 <Button
                   onClick={() => model.selectAll()}
                   testid="srcstage-select-all"
-                  title="Select all the results"
+                  title={trans.__('Select all the results')}
                 >
-                  Select all
+                  {trans.__('Select all')}
                 </Button>
                 <Button
                   onClick={() => model.clearSelection()}
                   disabled={!selectedCount}
                   testid="srcstage-select-none"
-                  title="Clear the selection"
+                  title={trans.__('Clear the selection')}
                 >
-                  Clear
+                  {trans.__('Clear')}
                 </Button>
               </span>
             </div>
             <ResultList model={model} />
             <div className="jp-SrcStage-resultsFooter">
               <span data-testid="srcstage-selected-count">
-                {formatCount(selectedCount)} selected
+                {trans.__('%1 selected', formatCount(selectedCount))}
               </span>
               <span className="jp-SrcStage-spacer" />
               <Button
@@ -216,20 +226,25 @@ export function FindDataSection(props: { model: SrcStageModel }): JSX.Element {
                 onClick={() => void addSelected()}
                 title={
                   active
-                    ? `Add the selected data to the collection “${active.name}”`
-                    : 'Create a collection with the selected data'
+                    ? trans.__(
+                        'Add the selected data to the collection “%1”',
+                        active.name
+                      )
+                    : trans.__('Create a collection with the selected data')
                 }
               >
-                {active ? `Add to “${active.name}”` : 'New collection'}
+                {active
+                  ? trans.__('Add to “%1”', active.name)
+                  : trans.__('New collection')}
               </Button>
             </div>
             <ErrorBox
               error={actionError}
-              title="Could not add to the collection"
+              title={trans.__('Could not add to the collection')}
             />
             {actionError && (
               <Button onClick={clearError} kind="normal">
-                Dismiss
+                {trans.__('Dismiss')}
               </Button>
             )}
           </>
@@ -335,7 +350,7 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
       >
         <span
           className={`jp-SrcStage-type jp-SrcStage-type-${type || 'unknown'}`}
-          title={type || 'type not known yet'}
+          title={type || trans.__('type not known yet')}
         >
           {TYPE_LABELS[type] ?? '?'}
         </span>
@@ -348,20 +363,21 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
         <span className="jp-SrcStage-resultSize">
           {formatBytes(item.bytes)}
         </span>
-        <button
-          type="button"
+        {/* A mouse shortcut only, not a control: an option may hold no focusable element
+            (WCAG nested-interactive); keyboard and screen reader users press L, as the
+            list's label says. */}
+        <span
           className="jp-SrcStage-linkButton"
-          tabIndex={-1}
-          aria-label={`Where does ${item.did} live?`}
-          title="Where does it live?"
+          aria-hidden="true"
+          title={trans.__('Where does it live? (L)')}
           data-testid="srcstage-locate"
           onClick={event => {
             event.stopPropagation();
             void model.locate(item.did);
           }}
         >
-          where?
-        </button>
+          {trans.__('where?')}
+        </span>
       </div>
     );
   };
@@ -378,7 +394,9 @@ function ResultList(props: { model: SrcStageModel }): JSX.Element {
       onKeyDown={onKeyDown}
       role="listbox"
       multiselectable
-      ariaLabel="Search results (arrows move, shift extends, space toggles, L shows where it lives)"
+      ariaLabel={trans.__(
+        'Search results (arrows move, shift extends, space toggles, L shows where it lives)'
+      )}
       className="jp-SrcStage-results"
       testid="srcstage-results"
     />
@@ -400,24 +418,24 @@ function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
     >
       <div className="jp-SrcStage-locationsHeader">
         <span>
-          Where{' '}
+          {trans.__('Where')}{' '}
           <code>
             <BreakableText text={did} separators=":/." />
           </code>{' '}
-          lives
+          {trans.__('lives')}
         </span>
         <span className="jp-SrcStage-spacer" />
         <Button
           kind="icon"
           icon={closeIcon}
-          aria-label="Close the locations"
+          aria-label={trans.__('Close the locations')}
           onClick={() => model.closeLocations()}
         />
       </div>
       {!state || state.loading ? (
-        <Loading>Asking SRCNet…</Loading>
+        <Loading>{trans.__('Asking SRCNet…')}</Loading>
       ) : state.error ? (
-        <ErrorBox error={state.error} title="Could not locate" />
+        <ErrorBox error={state.error} title={trans.__('Could not locate')} />
       ) : state.value && state.value.locations.length ? (
         <ul className="jp-SrcStage-locationList">
           {state.value.locations.map(loc => (
@@ -426,17 +444,25 @@ function LocationsPanel(props: { model: SrcStageModel }): JSX.Element | null {
               {typeof loc.files === 'number' && (
                 <span className="jp-SrcStage-dim">
                   {' '}
-                  · {formatCount(loc.files)} file{loc.files === 1 ? '' : 's'}
+                  ·{' '}
+                  {trans._n(
+                    '%2 file',
+                    '%2 files',
+                    loc.files,
+                    formatCount(loc.files)
+                  )}
                 </span>
               )}
               {loc.is_destination && (
-                <span className="jp-SrcStage-tag">destination</span>
+                <span className="jp-SrcStage-tag">
+                  {trans.__('destination')}
+                </span>
               )}
             </li>
           ))}
         </ul>
       ) : (
-        <Empty>No replica of this data is known anywhere.</Empty>
+        <Empty>{trans.__('No replica of this data is known anywhere.')}</Empty>
       )}
       <DidDetails api={model.api} did={did} />
     </div>

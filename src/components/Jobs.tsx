@@ -21,6 +21,7 @@ import {
   useAction,
   useModel
 } from './common';
+import { trans } from '../i18n';
 
 export interface IJobActions {
   copyPaths: (job: IJob) => Promise<void>;
@@ -39,11 +40,11 @@ export function JobsSection(props: {
   return (
     <Section
       id="jobs"
-      title="Jobs"
+      title={trans.__('Jobs')}
       badge={
         model.jobsLoaded
           ? active
-            ? `${active} active`
+            ? trans.__('%1 active', active)
             : formatCount(jobs.length)
           : undefined
       }
@@ -51,7 +52,7 @@ export function JobsSection(props: {
         <Button
           kind="icon"
           icon={refreshIcon}
-          aria-label="Refresh the jobs"
+          aria-label={trans.__('Refresh the jobs')}
           testid="srcstage-jobs-refresh"
           onClick={() => void model.refreshJobs()}
         />
@@ -59,14 +60,14 @@ export function JobsSection(props: {
     >
       <ErrorBox
         error={model.jobsError}
-        title="Could not refresh the jobs"
+        title={trans.__('Could not refresh the jobs')}
         testid="srcstage-jobs-error"
       />
       {!model.jobsLoaded && !model.jobsError ? (
         <Loading />
       ) : jobs.length === 0 ? (
         <Empty testid="srcstage-jobs-empty">
-          No staging job yet. Stage a collection to start one.
+          {trans.__('No staging job yet. Stage a collection to start one.')}
         </Empty>
       ) : (
         <ul className="jp-SrcStage-jobs" data-testid="srcstage-jobs">
@@ -106,7 +107,12 @@ function JobItem(props: {
       data-job-id={job.id}
       data-phase={job.phase}
       tabIndex={-1}
-      aria-label={`Staging job of ${title} (${job.did}): ${job.state}`}
+      aria-label={trans.__(
+        'Staging job of %1 (%2): %3',
+        title,
+        job.did,
+        job.state
+      )}
     >
       <div className="jp-SrcStage-jobHeader">
         <span
@@ -118,7 +124,7 @@ function JobItem(props: {
         <span
           className={`jp-SrcStage-state jp-mod-${job.phase}`}
           data-testid="srcstage-job-state"
-          title={`phase: ${job.phase}`}
+          title={trans.__('phase: %1', job.phase)}
         >
           {job.state}
         </span>
@@ -127,13 +133,13 @@ function JobItem(props: {
         <MiddleText
           className="jp-SrcStage-jobDidName"
           text={job.did}
-          title={`Collection DID ${job.did}, job ${job.id}`}
+          title={trans.__('Collection DID %1, job %2', job.did, job.id)}
           dimPrefix={job.did.includes(':') ? job.did.split(':')[0] + ':' : ''}
         />
       </div>
       <Progress
         waiting={waiting}
-        label="Files"
+        label={trans.__('Files')}
         done={p.files_done}
         total={p.files_total}
         format={formatCount}
@@ -141,7 +147,7 @@ function JobItem(props: {
       />
       {!waiting && (
         <Progress
-          label="Bytes"
+          label={trans.__('Bytes')}
           done={p.bytes_done}
           total={p.bytes_total}
           format={formatBytes}
@@ -151,16 +157,20 @@ function JobItem(props: {
       <div className="jp-SrcStage-dim jp-SrcStage-jobMeta">
         {job.destination?.name ? (
           <span className="jp-SrcStage-jobDest">
-            To <BreakableText text={job.destination.name} separators="_-" />{' '}
-            ·{' '}
+            {trans.__('To')}{' '}
+            <BreakableText text={job.destination.name} separators="_-" /> ·{' '}
           </span>
         ) : null}
-        Started {formatDate(job.created_at)} ·{' '}
-        {expired ? 'expired' : 'kept until'} {formatDate(job.expires_at)}
+        {trans.__('Started %1', formatDate(job.created_at))} ·{' '}
+        {expired
+          ? trans.__('expired %1', formatDate(job.expires_at))
+          : trans.__('kept until %1', formatDate(job.expires_at))}
       </div>
       {job.phase === 'unknown' && (
         <div className="jp-SrcStage-hint">
-          SRCNet reports a state this sidebar does not know; it is shown as is.
+          {trans.__(
+            'SRCNet reports a state this sidebar does not know; it is shown as is.'
+          )}
         </div>
       )}
       {job.notice && (
@@ -171,7 +181,7 @@ function JobItem(props: {
       {job.error && (
         <ErrorBox
           error={new SrcStageError(job.error)}
-          title="Staging failed"
+          title={trans.__('Staging failed')}
           testid="srcstage-job-error"
         />
       )}
@@ -183,7 +193,9 @@ function JobItem(props: {
           title={notServed.map(a => a.why).join('\n')}
         >
           {notServed.length === 2
-            ? 'Extend and release: this Data Management API does not serve them.'
+            ? trans.__(
+                'Extend and release: this Data Management API does not serve them.'
+              )
             : notServed[0].why}
         </div>
       )}
@@ -195,14 +207,14 @@ function JobItem(props: {
               testid="srcstage-copy-paths"
               onClick={() => void actions.copyPaths(job)}
             >
-              Copy paths
+              {trans.__('Copy paths')}
             </Button>
             <Button
               icon={addBelowIcon}
               testid="srcstage-insert-code"
               onClick={() => void actions.insertCode(job)}
             >
-              Insert code cell
+              {trans.__('Insert code cell')}
             </Button>
           </>
         )}
@@ -213,10 +225,13 @@ function JobItem(props: {
             onClick={() =>
               void run(async () => {
                 const answer = await InputDialog.getText({
-                  title: 'Keep the staged copy longer',
-                  label: `New lifetime of ${title}, from now (e.g. 14d, 36h)`,
+                  title: trans.__('Keep the staged copy longer'),
+                  label: trans.__(
+                    'New lifetime of %1, from now (e.g. 14d, 36h)',
+                    title
+                  ),
                   text: '14d',
-                  okLabel: 'Extend'
+                  okLabel: trans.__('Extend')
                 });
                 const lifetime = answer.value?.trim();
                 if (answer.button.accept && lifetime) {
@@ -225,7 +240,7 @@ function JobItem(props: {
               })
             }
           >
-            Extend…
+            {trans.__('Extend…')}
           </Button>
         )}
         {holdsCopy && release.available !== false && (
@@ -235,13 +250,15 @@ function JobItem(props: {
             onClick={() =>
               void run(async () => {
                 const answer = await showDialog({
-                  title: 'Release the staged copy?',
-                  body: `The staged files of ${title} may be removed from ${
-                    job.destination?.name ?? 'the destination'
-                  } soon after. The data stays where it came from.`,
+                  title: trans.__('Release the staged copy?'),
+                  body: trans.__(
+                    'The staged files of %1 may be removed from %2 soon after. The data stays where it came from.',
+                    title,
+                    job.destination?.name ?? trans.__('the destination')
+                  ),
                   buttons: [
                     Dialog.cancelButton(),
-                    Dialog.warnButton({ label: 'Release' })
+                    Dialog.warnButton({ label: trans.__('Release') })
                   ]
                 });
                 if (answer.button.accept) {
@@ -250,7 +267,7 @@ function JobItem(props: {
               })
             }
           >
-            Release
+            {trans.__('Release')}
           </Button>
         )}
         {job.phase === 'failed' && !job.retried_by && (
@@ -260,14 +277,14 @@ function JobItem(props: {
             disabled={busy}
             onClick={() => void run(() => model.retryJob(job.id))}
           >
-            Retry
+            {trans.__('Retry')}
           </Button>
         )}
         <span className="jp-SrcStage-spacer" />
         <Button
           kind="icon"
           icon={closeIcon}
-          aria-label="Stop tracking this job here (SRCNet keeps it)"
+          aria-label={trans.__('Stop tracking this job here (SRCNet keeps it)')}
           testid="srcstage-job-forget"
           disabled={model.isBusy(`job:${job.id}`)}
           onClick={() => void run(() => model.forgetJob(job.id))}
@@ -295,7 +312,7 @@ function Progress(props: {
       >
         <span className="jp-SrcStage-progressLabel">{props.label}</span>
         <span className="jp-SrcStage-progressText">
-          waiting for SRCNet to list the files
+          {trans.__('waiting for SRCNet to list the files')}
         </span>
       </div>
     );
@@ -308,14 +325,18 @@ function Progress(props: {
   }
   const f = fraction(done, total);
   const percent = f === null ? null : Math.round(f * 100);
-  const text = `${props.format(done ?? 0)} of ${props.format(total)}`;
+  const text = trans.__(
+    '%1 of %2',
+    props.format(done ?? 0),
+    props.format(total)
+  );
   return (
     <div className="jp-SrcStage-progress" data-testid={props.testid}>
       <span className="jp-SrcStage-progressLabel">{props.label}</span>
       <div
         className="jp-SrcStage-progressBar"
         role="progressbar"
-        aria-label={`${props.label} staged`}
+        aria-label={trans.__('%1 staged', props.label)}
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={percent ?? undefined}

@@ -1,7 +1,6 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
-import { trans } from '../i18n';
 import { srcstageIcon } from '../icons';
 import type { SrcStageModel } from '../model';
 import { AccountSection } from './Account';
@@ -9,6 +8,7 @@ import { CollectionsSection } from './Collections';
 import { DestinationSection } from './Destination';
 import { FindDataSection } from './FindData';
 import { IJobActions, JobsSection } from './Jobs';
+import { trans } from '../i18n';
 
 export interface ISrcStageViewProps {
   model: SrcStageModel;
@@ -24,7 +24,9 @@ export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
     <div className="jp-SrcStage-panel" data-testid="srcstage-panel">
       <header className="jp-SrcStage-header">
         <srcstageIcon.react tag="span" className="jp-SrcStage-headerIcon" />
-        <h2 className="jp-SrcStage-headerTitle">SRCNet staging</h2>
+        <h2 className="jp-SrcStage-headerTitle">
+          {trans.__('SRCNet staging')}
+        </h2>
         {props.openView && (
           <button
             type="button"
@@ -55,7 +57,7 @@ export class SrcStagePanel extends ReactWidget {
     this.id = 'srcstage-jlab-sidebar';
     this.addClass('jp-SrcStage');
     this.title.icon = srcstageIcon;
-    this.title.caption = 'SRCNet staging';
+    this.title.caption = trans.__('SRCNet staging');
   }
 
   get model(): SrcStageModel {

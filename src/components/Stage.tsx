@@ -29,6 +29,7 @@ import {
   ShortId,
   useModel
 } from './common';
+import { trans } from '../i18n';
 
 export interface IStagePanelProps {
   model: SrcStageModel;
@@ -60,7 +61,7 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
   const submitOnly = model.config?.capabilities?.submit_only;
   const submitUnavailable =
     submitOnly && !submitOnly.available
-      ? submitOnly.why || 'unavailable'
+      ? submitOnly.why || trans.__('unavailable')
       : null;
   const nsListId = `jp-SrcStage-owned-${collection.id}`;
 
@@ -86,8 +87,8 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
     }
     const answer = await showDialog({
       title: precheck.ok
-        ? `Stage “${collection.name}”?`
-        : `“${collection.name}” cannot be staged`,
+        ? trans.__('Stage “%1”?', collection.name)
+        : trans.__('“%1” cannot be staged', collection.name),
       body: (
         <PrecheckSummary
           precheck={precheck}
@@ -96,8 +97,8 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
         />
       ),
       buttons: precheck.ok
-        ? [Dialog.cancelButton(), Dialog.okButton({ label: 'Stage' })]
-        : [Dialog.cancelButton({ label: 'Close' })]
+        ? [Dialog.cancelButton(), Dialog.okButton({ label: trans.__('Stage') })]
+        : [Dialog.cancelButton({ label: trans.__('Close') })]
     });
     if (!precheck.ok || !answer.button.accept) {
       return;
@@ -118,14 +119,16 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
 
   return (
     <div className="jp-SrcStage-stage" data-testid="srcstage-stage-panel">
-      <div className="jp-SrcStage-subheading">Submit and stage</div>
+      <div className="jp-SrcStage-subheading">
+        {trans.__('Submit and stage')}
+      </div>
       <label className="jp-SrcStage-field">
-        <span>Namespace of the collection DID</span>
+        <span>{trans.__('Namespace of the collection DID')}</span>
         <input
           className="jp-SrcStage-input"
           list={nsListId}
           value={ns}
-          placeholder="e.g. user.demo"
+          placeholder={trans.__('e.g. user.demo')}
           data-testid="srcstage-submit-namespace"
           onChange={e => setNamespace(e.target.value)}
         />
@@ -137,7 +140,7 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
       </label>
       <div className="jp-SrcStage-field">
         <label htmlFor={`jp-SrcStage-lifetime-${collection.id}`}>
-          Keep the staged copy for
+          {trans.__('Keep the staged copy for')}
         </label>
         <div className="jp-SrcStage-row">
           <input
@@ -159,7 +162,7 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           <select
             className="jp-SrcStage-select"
             value={life.unit}
-            aria-label="Unit of the lifetime"
+            aria-label={trans.__('Unit of the lifetime')}
             data-testid="srcstage-lifetime-unit"
             onChange={e =>
               setLifetime({
@@ -180,9 +183,16 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           data-testid="srcstage-lifetime-hint"
         >
           {problem ??
-            `Default ${formatDuration(model.defaultLifetimeS)}${
-              maxS ? `, at most ${formatDuration(maxS)}` : ''
-            }.`}
+            (maxS
+              ? trans.__(
+                  'Default %1, at most %2.',
+                  formatDuration(model.defaultLifetimeS),
+                  formatDuration(maxS)
+                )
+              : trans.__(
+                  'Default %1.',
+                  formatDuration(model.defaultLifetimeS)
+                ))}
         </div>
       </div>
       <div className="jp-SrcStage-actions">
@@ -192,19 +202,21 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           onClick={() => void doSubmit()}
           title={
             submitUnavailable ||
-            "Create the collection's DID in SRCNet without staging it"
+            trans.__("Create the collection's DID in SRCNet without staging it")
           }
         >
-          Submit
+          {trans.__('Submit')}
         </Button>
         <Button
           kind="primary"
           testid="srcstage-stage"
           disabled={busy || empty || !!problem}
           onClick={() => void doStage()}
-          title="Check, then stage the collection to the destination"
+          title={trans.__(
+            'Check, then stage the collection to the destination'
+          )}
         >
-          {busy ? 'Working…' : 'Stage…'}
+          {busy ? trans.__('Working…') : trans.__('Stage…')}
         </Button>
       </div>
       {submitted && !error && (
@@ -212,7 +224,9 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           className="jp-SrcStage-success"
           data-testid="srcstage-submit-result"
         >
-          {submitted.created ? 'Created' : 'Already submitted as'}{' '}
+          {submitted.created
+            ? trans.__('Created')
+            : trans.__('Already submitted as')}{' '}
           <code>
             <BreakableText text={submitted.did} separators=":/." />
           </code>
@@ -223,19 +237,33 @@ export function StagePanel(props: IStagePanelProps): JSX.Element {
           className="jp-SrcStage-success"
           data-testid="srcstage-stage-result"
         >
-          Staging requested: job <ShortId id={jobNote.id} /> ({jobNote.state}).
-          Follow it under Jobs.
+          {trans.__('Staging requested: job')} <ShortId id={jobNote.id} /> (
+          {jobNote.state}). {trans.__('Follow it under Jobs.')}
         </div>
       )}
       <ErrorBox
         error={error}
-        title="The request was refused"
+        title={trans.__('The request was refused')}
         testid="srcstage-stage-error"
       >
         {error?.precheck && <ProblemList precheck={error.precheck} />}
       </ErrorBox>
     </div>
   );
+}
+
+/** "12 files (3.4 MB)", or "about 12 files" when estimated from a sample. */
+function alreadyText(
+  already: { files: number; bytes?: number | null },
+  sampled: boolean
+): string {
+  const files = formatCount(already.files);
+  const count = sampled
+    ? trans._n('about %2 file', 'about %2 files', already.files, files)
+    : trans._n('%2 file', '%2 files', already.files, files);
+  return typeof already.bytes === 'number'
+    ? trans.__('%1 (%2)', count, formatBytes(already.bytes))
+    : count;
 }
 
 export interface IPrecheckSummaryProps {
@@ -252,13 +280,13 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
   return (
     <div className="jp-SrcStage-precheck" data-testid="srcstage-precheck">
       <dl className="jp-SrcStage-facts">
-        <dt>Collection</dt>
+        <dt>{trans.__('Collection')}</dt>
         <dd>
           {collection.name}
           {p.did ? (
             <>
               {' '}
-              as{' '}
+              {trans.__('as')}{' '}
               <code>
                 <BreakableText text={p.did} separators=":/." />
               </code>
@@ -268,41 +296,45 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
               {' '}
               {p.stage_via === 'staging request' ? (
                 <>
-                  (one staging request; the DM makes its parent DID in{' '}
+                  {trans.__(
+                    '(one staging request; the DM makes its parent DID in'
+                  )}{' '}
                   <code>{props.namespace}</code>)
                 </>
               ) : (
                 <>
-                  (submitted into <code>{props.namespace}</code> first)
+                  {trans.__('(submitted into')} <code>{props.namespace}</code>{' '}
+                  {trans.__('first)')}
                 </>
               )}
             </span>
           ) : null}
         </dd>
-        <dt>Files</dt>
+        <dt>{trans.__('Files')}</dt>
         <dd data-testid="srcstage-precheck-files">{formatCount(p.files)}</dd>
-        <dt>Size</dt>
+        <dt>{trans.__('Size')}</dt>
         <dd data-testid="srcstage-precheck-bytes">{formatBytes(p.bytes)}</dd>
-        <dt>Already there</dt>
+        <dt>{trans.__('Already there')}</dt>
         <dd data-testid="srcstage-precheck-already">
           {already
-            ? `${p.sampled ? 'about ' : ''}${formatCount(already.files)} file${already.files === 1 ? '' : 's'}${
-                typeof already.bytes === 'number'
-                  ? ` (${formatBytes(already.bytes)})`
-                  : ''
-              }`
-            : `unknown${p.unknown_reason ? ` (${p.unknown_reason})` : ''}`}
+            ? alreadyText(already, !!p.sampled)
+            : p.unknown_reason
+              ? trans.__('unknown (%1)', p.unknown_reason)
+              : trans.__('unknown')}
           {p.sampled && (
             <div
               className="jp-SrcStage-hint"
               data-testid="srcstage-precheck-sampled"
             >
-              Estimated from {formatCount(p.sampled.located)} of{' '}
-              {formatCount(p.sampled.of)} files, spread over the collection.
+              {trans.__(
+                'Estimated from %1 of %2 files, spread over the collection.',
+                formatCount(p.sampled.located),
+                formatCount(p.sampled.of)
+              )}
             </div>
           )}
         </dd>
-        <dt>Now at</dt>
+        <dt>{trans.__('Now at')}</dt>
         <dd data-testid="srcstage-precheck-where">
           {p.where && p.where.length ? (
             <ul className="jp-SrcStage-whereList">
@@ -310,40 +342,49 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
                 <li key={w.rse}>
                   {w.rse}{' '}
                   <span className="jp-SrcStage-dim">
-                    · {formatCount(w.files)} file{w.files === 1 ? '' : 's'}
-                    {w.tape ? ' · on tape' : ''}
-                    {w.is_destination ? ' · here' : ''}
+                    ·{' '}
+                    {trans._n(
+                      '%2 file',
+                      '%2 files',
+                      w.files,
+                      formatCount(w.files)
+                    )}
+                    {w.tape ? ' · ' + trans.__('on tape') : ''}
+                    {w.is_destination ? ' · ' + trans.__('here') : ''}
                   </span>
                 </li>
               ))}
             </ul>
           ) : p.where ? (
-            'no copy found'
+            trans.__('no copy found')
           ) : (
-            'unknown'
+            trans.__('unknown')
           )}
           {!!p.files_on_tape && (
             <div className="jp-SrcStage-hint" data-testid="srcstage-tape-hint">
-              {formatCount(p.files_on_tape)} file
-              {p.files_on_tape === 1 ? ' is' : 's are'} only on tape: the tape
-              recall comes first, so staging takes longer.
+              {trans._n(
+                '%2 file is only on tape: the tape recall comes first, so staging takes longer.',
+                '%2 files are only on tape: the tape recall comes first, so staging takes longer.',
+                p.files_on_tape,
+                formatCount(p.files_on_tape)
+              )}
             </div>
           )}
         </dd>
-        <dt>Your quota</dt>
+        <dt>{trans.__('Your quota')}</dt>
         <dd data-testid="srcstage-precheck-quota">
           <QuotaLine quota={p.quota} />
         </dd>
-        <dt>Destination</dt>
+        <dt>{trans.__('Destination')}</dt>
         <dd>
           {dest?.name ?? '—'}
           {dest?.site ? (
             <span className="jp-SrcStage-dim"> · {dest.site}</span>
           ) : null}
         </dd>
-        <dt>Kept for</dt>
+        <dt>{trans.__('Kept for')}</dt>
         <dd>{formatDuration(p.lifetime_s)}</dd>
-        <dt>Until</dt>
+        <dt>{trans.__('Until')}</dt>
         <dd data-testid="srcstage-precheck-expiry">
           {formatDate(p.expires_at)}
         </dd>
@@ -356,15 +397,24 @@ export function PrecheckSummary(props: IPrecheckSummaryProps): JSX.Element {
 function QuotaLine(props: { quota?: IQuota | null }): JSX.Element {
   const q = props.quota;
   if (!q || !q.served) {
-    return <>unknown (SRCNet does not tell it here)</>;
+    return <>{trans.__('unknown (SRCNet does not tell it here)')}</>;
   }
   return (
     <>
-      {formatBytes(q.used)} of {formatBytes(q.limit)} used,{' '}
-      {formatBytes(Math.max(q.left ?? 0, 0))} left
-      {q.fits === true && <span className="jp-SrcStage-dim"> · fits</span>}
+      {trans.__(
+        '%1 of %2 used, %3 left',
+        formatBytes(q.used),
+        formatBytes(q.limit),
+        formatBytes(Math.max(q.left ?? 0, 0))
+      )}
+      {q.fits === true && (
+        <span className="jp-SrcStage-dim"> · {trans.__('fits')}</span>
+      )}
       {q.fits === false && (
-        <span className="jp-SrcStage-warning"> · does not fit</span>
+        <span className="jp-SrcStage-warning">
+          {' '}
+          · {trans.__('does not fit')}
+        </span>
       )}
     </>
   );
@@ -377,7 +427,7 @@ function ProblemList(props: { precheck: IPrecheck }): JSX.Element | null {
   }
   return (
     <div className="jp-SrcStage-problems" data-testid="srcstage-problems">
-      <div className="jp-SrcStage-errorTitle">Problems</div>
+      <div className="jp-SrcStage-errorTitle">{trans.__('Problems')}</div>
       <ul>
         {problems.map((problem, i) => (
           <li key={i} data-code={problem.code}>

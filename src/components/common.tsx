@@ -1,5 +1,6 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { trans } from '../i18n';
 import { SrcStageError } from '../api';
 import type { ChangeKind, SrcStageModel } from '../model';
 import {
@@ -122,7 +123,9 @@ export function ErrorBox(props: IErrorBoxProps): JSX.Element | null {
       {lines.length > 0 && (
         <div className="jp-SrcStage-errorDetail">
           <span className="jp-SrcStage-errorDetailLabel">
-            {error.service ? `SRCNet (${error.service}) said:` : 'SRCNet said:'}
+            {error.service
+              ? trans.__('SRCNet (%1) said:', error.service)
+              : trans.__('SRCNet said:')}
           </span>
           {lines.length === 1 ? (
             <pre className="jp-SrcStage-detailText">{lines[0]}</pre>
@@ -171,7 +174,7 @@ export function Loading(props: { children?: React.ReactNode }): JSX.Element {
   return (
     <div className="jp-SrcStage-loading" role="status" aria-live="polite">
       <span className="jp-SrcStage-spinner" aria-hidden="true" />
-      {props.children ?? 'Loading…'}
+      {props.children ?? trans.__('Loading…')}
     </div>
   );
 }
@@ -216,7 +219,7 @@ export function useAction(): [
                 message:
                   e instanceof Error && e.message
                     ? e.message
-                    : 'Something unexpected went wrong.',
+                    : trans.__('Something unexpected went wrong.'),
                 code: 'error'
               })
         );

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,50 @@ def _hub_ssl(env: dict) -> Any:
     if cert:
         context.load_cert_chain(cert, key or None)
     return context
+
+
+def running_servers(runtime_dir: str | None = None) -> list[dict]:
+    """The runtime files (``jpserver-*.json``) of the Jupyter servers still running.
+
+    Read here rather than through ``jupyter_server.serverapp.list_running_servers``: importing
+    the server application costs a kernel about 2.5 s (its JSON-schema validators compile
+    grammars at import), on the first srcstage call of every kernel. Unlike it, this never
+    deletes a stale file: it belongs to the server that wrote it.
+    """
+    if runtime_dir is None:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = jupyter_runtime_dir()
+    try:
+        names = sorted(os.listdir(runtime_dir))
+    except OSError:
+        return []
+    servers = []
+    for name in names:
+        if not re.fullmatch(r"jpserver-.+\.json", name):
+            continue
+        try:
+            with open(os.path.join(runtime_dir, name), encoding="utf-8") as f:
+                info = json.load(f)
+        except (OSError, ValueError):
+            continue  # being written, or not ours to read
+        if isinstance(info, dict) and _alive(info.get("pid")):
+            servers.append(info)
+    return servers
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if os.name == "nt":
+        return True  # signal 0 is not a probe on Windows; a dead server fails the probe instead
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, but alive
+    return True
 
 
 def _probe(url: str, token: str | None, uds: str | None = None) -> bool:
@@ -88,9 +134,7 @@ def discover(
             found_by="$JUPYTERHUB_SERVICE_URL",
         )
 
-    from jupyter_server.serverapp import list_running_servers
-
-    servers = list(list_running_servers(runtime_dir))
+    servers = running_servers(runtime_dir)
     ppid = os.getppid() if ppid is None else ppid
     if hub_token and prefix:
         # Only the prefix: the port comes from the server's runtime file, else Jupyter's default.
