@@ -22,6 +22,8 @@ import {
 
 /** Two lines of text: a long DID wraps instead of being cut. */
 export const TABLE_ROW_HEIGHT = 44;
+/** Height of the sticky header row (style/view.css), over the top of the scrolled rows. */
+const HEADER_HEIGHT = 30;
 /** Wait after the last scroll before locating the rows in view (ms). */
 const LOCATE_DELAY_MS = 150;
 
@@ -87,7 +89,9 @@ export function DidTable(props: IDidTableProps): JSX.Element {
     }
     const observer = new ResizeObserver(() => {
       if (node.clientHeight) {
-        setViewport(node.clientHeight);
+        setViewport(
+          Math.max(TABLE_ROW_HEIGHT, node.clientHeight - HEADER_HEIGHT)
+        );
       }
     });
     observer.observe(node);
@@ -124,12 +128,7 @@ export function DidTable(props: IDidTableProps): JSX.Element {
     }
     const node = body.current;
     if (node) {
-      const top = scrollToRow(
-        next,
-        node.scrollTop,
-        node.clientHeight || viewport,
-        TABLE_ROW_HEIGHT
-      );
+      const top = scrollToRow(next, node.scrollTop, viewport, TABLE_ROW_HEIGHT);
       if (top !== node.scrollTop) {
         node.scrollTop = top;
         setScrollTop(top);
@@ -323,6 +322,9 @@ export function DidTable(props: IDidTableProps): JSX.Element {
             : undefined
         }
         tabIndex={0}
+        ref={body}
+        onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
+        data-rendered-rows={win.end - win.start}
         onKeyDown={onKeyDown}
         onFocus={() => {
           if (active === null && shown.length) {
@@ -358,13 +360,7 @@ export function DidTable(props: IDidTableProps): JSX.Element {
             ))}
           </div>
         </div>
-        <div
-          role="rowgroup"
-          ref={body}
-          className="jp-SrcStage-gridBody"
-          data-rendered-rows={win.end - win.start}
-          onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
-        >
+        <div role="rowgroup" className="jp-SrcStage-gridBody">
           {rows.length === 0 ? (
             <div role="row" className="jp-SrcStage-gridEmpty">
               <div role="gridcell">{props.empty}</div>

@@ -23,7 +23,12 @@ export function JobsTable(props: { model: SrcStageModel }): JSX.Element {
           {trans._n('%1 job', '%1 jobs', jobs.length)}
         </span>
       </div>
-      <div className="jp-SrcStage-jobsScroll">
+      <div
+        className="jp-SrcStage-jobsScroll"
+        role="region"
+        aria-label={trans.__('Staging jobs, scrollable')}
+        tabIndex={0}
+      >
         <table className="jp-SrcStage-jobsTable">
           <thead>
             <tr>

@@ -11,6 +11,7 @@ import time
 import pytest
 from playwright.async_api import expect
 
+from tests.browser import axe
 from tests.browser import walkthrough as w
 
 pytestmark = pytest.mark.browser
@@ -166,6 +167,13 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             await expect(rows.first.locator("[data-where]")).to_have_attribute("data-where", "tape")
             await w.settle(page)
             await shots(page, "view-1280x800", themes=("light", "dark"))
+            # Accessible in both themes: no serious or critical axe-core violation in the view.
+            for theme in ("light", "dark"):
+                await w.set_theme(page, theme)
+                found = await axe.violations(page, w.tid("srcstage-view"))
+                axe.report(f"staging view, {theme}", found)
+                assert axe.serious(found) == [], f"staging view, {theme} theme"
+            await w.set_theme(page, "light")
             await page.set_viewport_size({"width": 1920, "height": 1080})
             await w.open_panel(page)  # at 1920 px, the sidebar beside the view: one model, the same state
             await w.settle(page)
