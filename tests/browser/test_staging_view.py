@@ -165,6 +165,7 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             # More room at 1280 px: the left sidebar collapsed.
             await page.locator(".jp-SideBar.jp-mod-left li.lm-mod-current").click()
             await expect(rows.first.locator("[data-where]")).to_have_attribute("data-where", "tape")
+            await page.wait_for_timeout(1500)  # the rows on screen located (4 at a time)
             await w.settle(page)
             await shots(page, "view-1280x800", themes=("light", "dark"))
             # Accessible in both themes: no serious or critical axe-core violation in the view.
@@ -176,6 +177,7 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             await w.set_theme(page, "light")
             await page.set_viewport_size({"width": 1920, "height": 1080})
             await w.open_panel(page)  # at 1920 px, the sidebar beside the view: one model, the same state
+            await page.wait_for_timeout(1500)
             await w.settle(page)
             await shots(page, "view-1920x1080", themes=("light", "dark"))
 
