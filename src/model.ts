@@ -7,6 +7,7 @@ import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import { SrcStageAPI, SrcStageError, toSrcStageError } from './api';
+import { DownloadsModel } from './downloads';
 import type {
   DidTypeFilter,
   IAvailability,
@@ -41,6 +42,7 @@ export type ChangeKind =
   | 'collections'
   | 'jobs'
   | 'preferences'
+  | 'downloads'
   | 'busy';
 
 export interface ISearchState {
@@ -106,9 +108,15 @@ export class SrcStageModel implements IDisposable {
       standby: () => this.isStandby()
     });
     this._autoPoll = options.autoPoll ?? true;
+    this.downloads = new DownloadsModel(this.api, () =>
+      this._emit('downloads')
+    );
   }
 
   readonly api: SrcStageAPI;
+
+  /** Downloads of staged files on this server (download mode), read while one runs. */
+  readonly downloads: DownloadsModel;
 
   /** Emitted whenever some part of the state changed. */
   get changed(): ISignal<this, ChangeKind> {
@@ -134,6 +142,7 @@ export class SrcStageModel implements IDisposable {
     }
     this._isDisposed = true;
     this._poll.dispose();
+    this.downloads.dispose();
     Signal.clearData(this);
   }
 
@@ -820,8 +829,16 @@ export class SrcStageModel implements IDisposable {
     this._emit('jobs');
   }
 
+  /** The job's local paths; in download mode the files are downloaded first (shown on its card). */
   jobPaths(id: string): Promise<IPaths> {
-    return this.api.jobPaths(id);
+    return this.readFiles.mode === 'download'
+      ? this.downloads.track(this.api.jobPaths(id))
+      : this.api.jobPaths(id);
+  }
+
+  /** How staged files are read on this server, and why not when they cannot be (from `/config`). */
+  get readFiles(): IAvailability & { mode?: 'mount' | 'download' | null } {
+    return this._config?.capabilities?.read_files ?? { available: null };
   }
 
   /** Whether the DM serves a job action here, and if not, why (from `/config`). */
@@ -872,6 +889,9 @@ export class SrcStageModel implements IDisposable {
     }
     this._jobPhases = new Map(jobs.map(j => [j.id, j.phase]));
     this._jobs = jobs;
+    if (jobs.some(j => j.downloading)) {
+      this.downloads.watch(); // e.g. job.paths() in a kernel
+    }
     this._jobsLoaded = true;
     this._updateFrequency();
     this._emit('jobs');

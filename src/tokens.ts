@@ -66,6 +66,8 @@ export interface IConfig {
     stage_via?: 'collection' | 'staging request';
     /** Job actions; `available` is null until the server has learnt it, `why` says why not. */
     job_actions?: Partial<Record<JobAction, IAvailability>>;
+    /** How staged files are read here (a mount, or download mode) and, when they cannot be, why. */
+    read_files?: IAvailability & { mode?: 'mount' | 'download' | null };
   };
 }
 
@@ -263,6 +265,8 @@ export interface IJob {
   retried_by?: string | null;
   retry_of?: string | null;
   notice?: string | null;
+  /** Its files are being downloaded on this server now (download mode; see `GET /downloads`). */
+  downloading?: boolean;
 }
 
 export interface IPathEntry {

@@ -117,6 +117,7 @@ class ConfigHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         await self.service.actions.learn()  # once: whether the DM serves extend and release
+        await self.service.learn_read_files()  # once, in download mode: whether it serves download
         self.reply(self.service.public_config())
 
 
@@ -184,6 +185,13 @@ class DidPathsHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         self.reply(await self.service.did_paths(self.input["did"]))
+
+
+class DownloadsHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def get(self) -> None:
+        self.reply(self.service.downloads_json(self.input.get("did")))
 
 
 class CollectionsHandler(SrcStageHandler):
@@ -269,7 +277,8 @@ class JobsHandler(SrcStageHandler):
     @answers_errors
     async def get(self) -> None:
         self.service.jobs.watch()  # someone looks: the trackers keep their promise on lag
-        jobs = [j.to_json() for j in self.service.jobs.all()]
+        downloading = self.service.running_downloads()
+        jobs = [{**j.to_json(), "downloading": j.did in downloading} for j in self.service.jobs.all()]
         self.reply_listing({"jobs": jobs, "notice": self.service.retrying_notice()})
 
 
@@ -329,6 +338,7 @@ ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
     ("/locations", LocationsHandler),
     ("/metadata", ScienceMetadataHandler),
     ("/paths", DidPathsHandler),
+    ("/downloads", DownloadsHandler),
     ("/collections", CollectionsHandler),
     ("/collections/import", CollectionImportHandler),
     ("/collections/{collection_id}", CollectionHandler),

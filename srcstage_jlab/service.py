@@ -188,7 +188,45 @@ class StagingService:
             },
             "stage_via": "collection" if create["served"] is not False else "staging request",
             "job_actions": self.actions.capabilities(),
+            "read_files": self.read_files(),
         }
+
+    def read_files(self) -> dict:
+        """How staged files are read on this server ("mount" or "download", null until the destination
+        is known) and, when they cannot be, the one sentence that says why (the UI and Python show it)."""
+        cached = self._destination[1] if self._destination else None
+        if cached is None and self.settings.access == "auto" and self.settings.mounts:
+            return {"mode": None, "available": None, "why": None}  # which mount applies is not known yet
+        area = cached.area.name if cached else "the destination"
+        if cached is not None and not self._downloads(cached):
+            mounted = bool(self.mount_for(cached))
+            why = None if mounted else self._no_mount_why(area)
+            return {"mode": "mount", "available": mounted, "why": why}
+        download = self.dm.capabilities()["download"]
+        why = (
+            f"Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
+            f"API does not serve the download route ({download['route'] or 'no route'}: {download['why']})."
+            if download["served"] is False
+            else None
+        )
+        return {"mode": "download", "available": download["served"], "why": why}
+
+    @staticmethod
+    def _no_mount_why(area: str) -> str:
+        return (
+            f"This server has no mount of {area}, so staged files cannot be opened here. "
+            "An administrator sets c.SrcStage.mounts."
+        )
+
+    async def learn_read_files(self) -> None:
+        """Learn the destination (cached) so the reason names it, and in download mode, once, whether
+        the DM serves the download route (nothing changes in SRCNet)."""
+        try:
+            destination = await self.destination()
+        except ExtensionError:
+            return  # not signed in yet, or SRCNet failing: learnt on a later read
+        if self._downloads(destination) and self.dm.serves("download") and "download" not in self.dm.served:
+            await self.dm.probe_download(destination.area.id)
 
     async def owned_namespaces(self) -> list[str]:
         """Namespaces the user's IAM groups own (`data/namespaces/<ns>/owner`), from the DM token."""
@@ -765,23 +803,61 @@ class StagingService:
         destination = destination or await self.destination()
         mount = self.mount_for(destination)
         if not mount and not self._downloads(destination):
-            raise Conflict(
-                f"This server has no mount of {destination.area.name}, so staged files "
-                "cannot be opened here. An administrator sets c.SrcStage.mounts."
-            )
+            raise Conflict(self._no_mount_why(destination.area.name))
+        self._refuse_unreadable()
         everywhere, urls = self._file_map(await self.dm.locate(did), destination)
         if self._downloads(destination):
             return await self._download_answer(str(did), destination, everywhere, urls)
         return await self._paths_answer(str(did), destination, mount, everywhere, urls)
+
+    def _refuse_unreadable(self) -> None:
+        """Refuse before locating anything when the files are known to be unreadable here."""
+        read = self.read_files()
+        if read["available"] is False:
+            raise NotServed(read["why"], service="data-management")
+
+    def downloads_json(self, did: str | None = None) -> dict:
+        """The latest download of each DID (of one DID when given), for the progress bars."""
+        chosen = self.download_progress if did is None else {did: self.download_progress.get(did)}
+        return {
+            "downloads": [{"did": d, **p.to_json()} for d, p in sorted(chosen.items()) if p is not None],
+            "read_files": self.read_files(),
+        }
+
+    def running_downloads(self) -> set[str]:
+        return {did for did, progress in self.download_progress.items() if progress.running}
 
     async def _download_answer(
         self, did: str, destination: StagingDestination, everywhere: set[str], urls: dict[str, str]
     ) -> dict:
         """Download mode: the files at the destination copied under download_dir over WebDAV with
         the DM's per-file download token (which never leaves this server), verified by adler32."""
-        from .staging.download import FileToFetch, Progress, download
+        from .staging.download import Progress
 
         root = Path(self.download_root)
+        # Shown as running from the start (metadata is read first): the bars poll GET /downloads.
+        progress = self.download_progress[did] = Progress(folder=str(root))
+        try:
+            return await self._download_files(did, destination, everywhere, urls, root, progress)
+        except NotServed:
+            why = self.read_files()["why"]  # the download route just learnt not served: say it the one way
+            if not why:
+                raise
+            raise NotServed(why, service="data-management") from None
+        finally:
+            progress.running = False
+
+    async def _download_files(
+        self,
+        did: str,
+        destination: StagingDestination,
+        everywhere: set[str],
+        urls: dict[str, str],
+        root: Path,
+        progress: Any,
+    ) -> dict:
+        from .staging.download import FileToFetch, download
+
         semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
 
         async def item(key: str, url: str) -> FileToFetch | None:
@@ -797,7 +873,6 @@ class StagingService:
         async def token_for(it: FileToFetch) -> str:
             return await self.dm.download_token(destination.area.id, parse_did(it.did))
 
-        progress = self.download_progress[did] = Progress()
         await download(
             items,
             token_for,
@@ -867,6 +942,7 @@ class StagingService:
         mount = self.mount_for(destination)
         if not mount and not self._downloads(destination):
             return await self.paths(parse_did(job.members[0]), destination)  # says why, the one way
+        self._refuse_unreadable()
         cache = self._located.setdefault(job.id, {})
         targets = self._targets(job)
         todo = [t for t in targets if t not in cache or not cache[t][0] <= set(cache[t][1])]

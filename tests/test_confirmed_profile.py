@@ -15,6 +15,7 @@ import time
 import pytest
 
 import srcstage_jlab as srcstage
+from srcstage_jlab.sandbox import config as cfg
 from srcstage_jlab.sandbox.data_management import CONFIRMED_STATES
 from srcstage_jlab.sandbox.seed import catalogue
 from srcstage_jlab.staging.jobs import STATE_WORDS
@@ -38,11 +39,24 @@ def not_found_requests(sb) -> int:
 
 
 @pytest.fixture
-def jp_server_config(confirmed_sandbox, tmp_path, srcstage_state_dir):
+def srcstage_overrides(request, confirmed_sandbox, tmp_path) -> dict:
+    """{} (mount mode), or with `indirect` param "download mode": no mount, files downloaded."""
+    if getattr(request, "param", None) != "download mode":
+        return {}
+    return {
+        "mounts": {},
+        "access": "download",
+        "download_dir": str(tmp_path / "dl"),
+        "storage_ca_file": confirmed_sandbox.storage_ca_file,
+    }
+
+
+@pytest.fixture
+def jp_server_config(confirmed_sandbox, tmp_path, srcstage_state_dir, srcstage_overrides):
     token_file = demo_token_file(confirmed_sandbox, tmp_path)
     return {
         "ServerApp": {"jpserver_extensions": {"srcstage_jlab": True}, "allow_unauthenticated_access": False},
-        "SrcStage": srcstage_config(confirmed_sandbox, srcstage_state_dir, token_file),
+        "SrcStage": srcstage_config(confirmed_sandbox, srcstage_state_dir, token_file, **srcstage_overrides),
     }
 
 
@@ -194,3 +208,22 @@ def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
                 assert fh.read(1)
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("srcstage_overrides", ["download mode"], indirect=True)
+async def test_download_mode_on_the_confirmed_contract(api, confirmed_sandbox, tmp_path):
+    """The download route is in SRCNet's public contract: the confirmed profile serves it, so a server
+    with no mount reads files there (learnt by the /config probe), and GET /downloads tells how it went."""
+    notes = next(f for f, rse in catalogue(CONFIRMED_SCALE_FILES).loose_files if rse == cfg.LOCAL_AREA.name)
+    did = f"{notes.scope}:{notes.name}"
+    status, config = await api("GET", "config")
+    assert status == 200
+    assert config["capabilities"]["read_files"] == {"mode": "download", "available": True, "why": None}
+    assert config["capabilities"]["dm_routes"]["download"]["served"] is True
+    status, paths = await api("GET", "paths", did=did)
+    assert status == 200 and paths["missing"] == 0, paths
+    assert open(paths["paths"][0]["path"], "rb").read() == notes.content()
+    status, downloads = await api("GET", "downloads", did=did)
+    [download] = downloads["downloads"]
+    assert not download["running"] and download["files_done"] == 1 and download["failed"] == {}
+    assert download["folder"] == str(tmp_path / "dl")

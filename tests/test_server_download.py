@@ -62,3 +62,56 @@ async def test_a_staged_collections_files_are_downloaded_by_job_paths(api, tmp_p
         data = Path(entry["path"]).read_bytes()
         size = next(f["bytes"] for f in files if f["did"] == entry["did"])
         assert entry["path"].startswith(str(tmp_path / "dl")) and len(data) == size
+
+
+async def test_downloads_route_during_and_after_a_download(api, sandbox, tmp_path):
+    """`GET /downloads` while `GET /paths` downloads (the DM slowed so the download lasts), then after."""
+    import asyncio
+
+    from tests.sandbox.helpers import Control
+
+    note = [f for f, rse in seed.catalogue().loose_files if rse == cfg.LOCAL_AREA.name][1]
+    did = f"{note.scope}:{note.name}"
+    control = Control(sandbox.control_url)
+    control.faults("data-management", latency_ms=700)
+    try:
+        paths = asyncio.ensure_future(api("GET", "paths", did=did))
+        during = None
+        while not paths.done():
+            status, seen = await api("GET", "downloads", did=did)
+            assert status == 200, seen
+            if seen["downloads"] and seen["downloads"][0]["running"] and seen["downloads"][0]["files_total"]:
+                during = seen["downloads"][0]
+            await asyncio.sleep(0.1)
+        status, answer = await paths
+    finally:
+        control.reset_faults()
+    assert status == 200, answer
+    assert during is not None, "the download was never seen running"
+    assert during["folder"] == str(tmp_path / "dl") and during["files_total"] == 1 and during["files_done"] == 0
+
+    status, after = await api("GET", "downloads")
+    assert status == 200
+    [done] = [d for d in after["downloads"] if d["did"] == did]
+    assert not done["running"] and done["files_done"] == 1 and done["failed"] == {}
+    assert done["bytes_done"] == done["bytes_total"] == len(note.content()) and done["bytes_reused"] == 0
+    assert after["read_files"] == {"mode": "download", "available": True, "why": None}
+    text = str(after)
+    assert "eyJ" not in text and "access_token" not in text and "https://" not in text and "davs://" not in text
+
+    status, again = await api("GET", "paths", did=did)  # all reused: counted as reused, nothing fetched
+    status, seen = await api("GET", "downloads", did=did)
+    assert seen["downloads"][0]["reused"] == 1 and seen["downloads"][0]["bytes_reused"] == len(note.content())
+
+
+@pytest.mark.parametrize("srcstage_overrides", [{"mounts": {}, "access": "auto", "dm_routes": {"download": ""}}])
+async def test_no_mount_and_no_download_route_is_refused_with_one_reason(api):
+    notes = next(f for f, rse in seed.catalogue().loose_files if rse == cfg.LOCAL_AREA.name)
+    status, config = await api("GET", "config")
+    read = config["capabilities"]["read_files"]
+    assert status == 200 and read["mode"] == "download" and read["available"] is False
+    assert read["why"].startswith("Staged files cannot be read on this server: it has no mount of ")
+    status, refused = await api("GET", "paths", did=f"{notes.scope}:{notes.name}")
+    assert status == 501 and refused["code"] == "not_served" and refused["message"] == read["why"]
+    status, downloads = await api("GET", "downloads")
+    assert downloads == {"downloads": [], "read_files": read}

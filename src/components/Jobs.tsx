@@ -21,6 +21,7 @@ import {
   useAction,
   useModel
 } from './common';
+import { JobDownload, ReadFilesWhy } from './Downloads';
 import { trans } from '../i18n';
 
 export interface IJobActions {
@@ -63,6 +64,7 @@ export function JobsSection(props: {
         title={trans.__('Could not refresh the jobs')}
         testid="srcstage-jobs-error"
       />
+      <ReadFilesWhy model={model} />
       {!model.jobsLoaded && !model.jobsError ? (
         <Loading />
       ) : jobs.length === 0 ? (
@@ -166,6 +168,7 @@ function JobItem(props: {
           ? trans.__('expired %1', formatDate(job.expires_at))
           : trans.__('kept until %1', formatDate(job.expires_at))}
       </div>
+      {completed && <JobDownload model={model} job={job} />}
       {job.phase === 'unknown' && (
         <div className="jp-SrcStage-hint">
           {trans.__(

@@ -74,11 +74,11 @@ class TextProgress(NoProgress):
 class WidgetProgress(NoProgress):
     """An ipywidgets IntProgress and a label, displayed in the cell's output."""
 
-    def __init__(self, label: str = ""):
+    def __init__(self, label: str = "", description: str = "Staging"):
         import ipywidgets as w
         from IPython.display import display
 
-        self.bar = w.IntProgress(value=0, min=0, max=1000, description="Staging", bar_style="info")
+        self.bar = w.IntProgress(value=0, min=0, max=1000, description=description, bar_style="info")
         self.bar.add_class("srcstage-wait-progress")
         self.text = w.HTML(value=label)
         self.text.add_class("srcstage-wait-state")
@@ -113,7 +113,7 @@ def _in_kernel() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
-def make_progress(progress: Any, label: str = "") -> NoProgress:
+def make_progress(progress: Any, label: str = "", description: str = "Staging") -> NoProgress:
     """The display for ``wait(progress=...)``: True, ``"text"``, ``"widget"``, a stream, a display, or False."""
     if isinstance(progress, NoProgress):
         return progress
@@ -123,10 +123,67 @@ def make_progress(progress: Any, label: str = "") -> NoProgress:
         return TextProgress(label=label)
     if progress == "widget" or (progress is True and _in_kernel()):
         try:
-            return WidgetProgress(label)
+            return WidgetProgress(label, description)
         except Exception:  # no ipywidgets / no display: fall back to text
             if progress == "widget":
                 raise
     if hasattr(progress, "write"):
         return TextProgress(progress, label=label)
     return TextProgress(label=label)
+
+
+# --- a download's progress (download mode), read from GET /srcstage/downloads ----------------------
+
+DOWNLOAD_POLL_S = 1.0
+
+
+def download_status(download: dict, final: dict | None = None) -> JobStatus:
+    """A download as a :class:`JobStatus`, so it shows in the job bar's style; ``final`` is the
+    ``downloaded`` part of the paths answer once it is over."""
+    progress = {k: download.get(k) for k in ("files_total", "files_done", "bytes_total", "bytes_done")}
+    if final is None:
+        return JobStatus({"state": "downloading", "phase": "active", "progress": progress})
+    failed = len(final.get("failed") or {})
+    state = f"downloaded ({final.get('reused', 0)} reused, {final.get('refetched', 0)} fetched again, {failed} failed)"
+    return JobStatus({"state": state, "phase": "failed" if failed else "completed", "progress": progress})
+
+
+def fetching(download: dict) -> bool:
+    """True once the download moves bytes over the network (all files reused: nothing to show)."""
+    return (download.get("bytes_done") or 0) > (download.get("bytes_reused") or 0) or bool(download.get("failed"))
+
+
+class DownloadWatch:
+    """Fed each ``GET /downloads?did=`` answer while ``paths()`` waits; shows a bar only once the
+    DID's download fetches something (mount mode, or every file reused: no display at all)."""
+
+    def __init__(self, did: str, progress: Any = True):
+        self.did = did
+        self.choice = progress
+        self.display: NoProgress | None = None
+        self.last: dict | None = None
+
+    def seen(self, answer: Any) -> None:
+        for download in (answer or {}).get("downloads") or []:
+            if download.get("did") != self.did or not download.get("running"):
+                continue  # an earlier, finished download of the DID is not this one
+            self.last = download
+            if self.display is None and fetching(download):
+                self.display = make_progress(self.choice, label=f"{self.did}:", description="Download")
+            if self.display is not None:
+                self.display.update(download_status(download))
+
+    def close(self, answer: dict | None) -> None:
+        """The paths answer (None when it failed): the bar's last line says what was done."""
+        if self.display is None:
+            return
+        final = (answer or {}).get("downloaded")
+        if final is not None and self.last is not None:
+            last = dict(
+                self.last, files_done=len((answer or {}).get("paths") or []), bytes_done=self.last["bytes_total"]
+            )
+            if final.get("failed"):
+                last["bytes_done"] = self.last.get("bytes_done")
+            self.display.close(download_status(last, final))
+        else:
+            self.display.close(None)

@@ -40,8 +40,8 @@ from .models import (
     normalize_dids,
     normalize_lifetime,
 )
-from .progress import make_progress, poll_interval
-from .transport import LONG_TIMEOUT, Connection, Op, Request, Sleep, verb
+from .progress import DOWNLOAD_POLL_S, DownloadWatch, make_progress, poll_interval
+from .transport import DOWNLOAD_TIMEOUT, LONG_TIMEOUT, Connection, Op, Request, Sleep, Watched, verb
 
 RUNNING_PHASES = ("active", "unknown")  # an unknown state is never taken for an end
 SIGN_IN_POLL_S = 2.0
@@ -131,20 +131,22 @@ class Client(Connection):
         return [Job(self, j) for j in data.get("jobs") or []]
 
     @verb
-    def path(self, did: Any, *, stage: Any = None) -> str | list[str]:
+    def path(self, did: Any, *, stage: Any = None, progress: Any = True) -> str | list[str]:
         """The local path of a DID's file at the destination (a ``str``), or of a dataset's or container's
         files (a ``list``).
 
         When not all of it is there, raises :class:`NotStagedError` whose message says how to stage it.
         With ``stage=True`` (or a lifetime such as ``"7d"``) it also starts the copy (in a collection
         called ``path <did>``) and the error's ``job`` is the staging :class:`Job`.
+        On a server in download mode the files are downloaded first, with a progress bar while bytes
+        move (``progress`` as in :meth:`Job.wait`; False for none).
         """
         dids = normalize_dids(did)
         if len(dids) != 1:
             raise InvalidInputError("srcstage.path() takes one DID, e.g. srcstage.path('ska-mid:obs-2026-0001').")
         text = dids[0]
         try:
-            data = yield Request("GET", "paths", params={"did": text})
+            data = yield from _g_paths("paths", {"did": text}, text, progress)
         except NotStagedError as err:
             if stage is None or stage is False:
                 raise
@@ -432,6 +434,23 @@ class Collection:
         return widget(self)
 
 
+def _g_paths(path: str, params: dict | None, did: str, progress: Any) -> Op:
+    """A paths request; in download mode it lasts while the files arrive, and the DID's download
+    (``GET /downloads``) is shown meanwhile. A server in mount mode answers at once: nothing shown."""
+    watch = DownloadWatch(did, progress)
+    answer = None
+    try:
+        answer = yield Watched(
+            Request("GET", path, params=params, timeout=DOWNLOAD_TIMEOUT),
+            Request("GET", "downloads"),  # every DID: a job's did need not be a DID the route accepts
+            watch.seen,
+            DOWNLOAD_POLL_S,
+        )
+        return answer
+    finally:
+        watch.close(answer)
+
+
 class Job:
     """A staging job: one Data Management staging request for a collection's DID, tracked by the server.
 
@@ -534,10 +553,11 @@ class Job:
         return failed
 
     @verb
-    def paths(self) -> list[str]:
-        """Local paths (``str``) of the job's staged files; :class:`NotStagedError` until completed."""
+    def paths(self, progress: Any = True) -> list[str]:
+        """Local paths (``str``) of the job's staged files; :class:`NotStagedError` until completed.
+        On a server in download mode they are downloaded first, with a progress bar while bytes move."""
         try:
-            data = yield Request("GET", self._url("/paths"))
+            data = yield from _g_paths(self._url("/paths"), None, self.did, progress)
         except NotStagedError as err:
             err.message += " Wait for it with job.wait() (or await job.await_done()) first."
             raise

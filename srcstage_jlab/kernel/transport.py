@@ -10,6 +10,7 @@ each verb exists once and the two faces cannot drift apart.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 import time
@@ -24,6 +25,7 @@ from .errors import InvalidInputError, ServerNotFoundError, ServiceUnavailableEr
 
 DEFAULT_TIMEOUT = 60.0
 LONG_TIMEOUT = 300.0  # submit and stage: SRCNet may take minutes to attach many DIDs
+DOWNLOAD_TIMEOUT = 3600.0  # paths in download mode: the files arrive before the answer (a bar shows them)
 
 
 @dataclass
@@ -40,6 +42,17 @@ class Request:
 @dataclass
 class Sleep:
     seconds: float
+
+
+@dataclass
+class Watched:
+    """A request that may take long, and a cheap one sent every ``every`` seconds meanwhile: each of
+    its answers goes to ``seen`` (its failures are ignored: it only feeds a progress display)."""
+
+    request: Request
+    poll: Request
+    seen: Callable[[Any], None]
+    every: float = 1.0
 
 
 Op = Generator[Any, Any, Any]
@@ -163,6 +176,8 @@ class Connection:
             try:
                 if isinstance(op, Sleep):
                     time.sleep(op.seconds)
+                elif isinstance(op, Watched):
+                    value = self._decode(self._watch(op))
                 else:
                     try:
                         response = self._sync_http().request(**self._arguments(op))
@@ -175,6 +190,43 @@ class Connection:
                 gen.close()
                 raise
 
+    def _watch(self, op: Watched) -> httpx.Response:
+        """The blocking face of :class:`Watched`: the long request in a worker thread, polls here."""
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="srcstage-watched")
+        try:
+            future = pool.submit(self._sync_http().request, **self._arguments(op.request))
+            while True:
+                try:
+                    return future.result(timeout=op.every)
+                except concurrent.futures.TimeoutError:
+                    pass
+                except httpx.HTTPError as err:
+                    raise self._transport_error(err) from None
+                try:
+                    op.seen(self._decode(self._sync_http().request(**self._arguments(op.poll))))
+                except (httpx.HTTPError, SrcStageError):
+                    pass
+        finally:
+            pool.shutdown(wait=False)  # interrupted: the server finishes the request on its own
+
+    async def _awatch(self, op: Watched) -> httpx.Response:
+        http = self._async_http()
+        task = asyncio.ensure_future(http.request(**self._arguments(op.request)))
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=op.every)
+                if done:
+                    try:
+                        return task.result()
+                    except httpx.HTTPError as err:
+                        raise self._transport_error(err) from None
+                try:
+                    op.seen(self._decode(await http.request(**self._arguments(op.poll))))
+                except (httpx.HTTPError, SrcStageError):
+                    pass
+        finally:
+            task.cancel()
+
     async def _arun(self, gen: Op) -> Any:
         """Drive an operation inside the running event loop."""
         value, error = None, None
@@ -186,6 +238,8 @@ class Connection:
             try:
                 if isinstance(op, Sleep):
                     await asyncio.sleep(op.seconds)
+                elif isinstance(op, Watched):
+                    value = self._decode(await self._awatch(op))
                 else:
                     try:
                         response = await self._async_http().request(**self._arguments(op))

@@ -60,6 +60,8 @@ WHAT = {
 # A job id no DM has: asking to change it tells whether the route exists (404 about the job,
 # or 422) without changing anything.
 PROBE_JOB_ID = "srcstage-probe-no-such-job"
+# A DID no DM has: asking for its download token tells whether the route exists.
+PROBE_NAMESPACE, PROBE_NAME = "srcstage-probe", "no-such-file"
 
 
 def check_routes(routes: dict[str, str]) -> dict[str, str]:
@@ -170,11 +172,21 @@ class DataManagement:
         """Whether a job route (`extend_stage`, `release_stage`) is served, learnt once and
         changing nothing: the call names a job that does not exist. None while unknown (e.g.
         not signed in yet, or the DM failing)."""
+        body = {} if op == "extend_stage" else None
+        return await self._probe_call(op, job_id=PROBE_JOB_ID, json=body, idempotent=True)
+
+    async def probe_download(self, storage_area_uuid: str) -> bool | None:
+        """Whether the download route is served, learnt once: a token for a DID that does not exist
+        (refused about the DID, or the route missing). None while unknown."""
+        return await self._probe_call(
+            "download", storage_area_uuid=storage_area_uuid, namespace=PROBE_NAMESPACE, name=PROBE_NAME
+        )
+
+    async def _probe_call(self, op: str, **call: Any) -> bool | None:
         if op in self.not_served or op in self.served:
             return op not in self.not_served
-        body = {} if op == "extend_stage" else None
         try:
-            await self._call(op, job_id=PROBE_JOB_ID, json=body, idempotent=True)
+            await self._call(op, **call)
         except NotServed:
             return False
         except ExtensionError as err:

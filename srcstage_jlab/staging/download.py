@@ -37,9 +37,27 @@ class Progress:
     files_done: int = 0
     bytes_total: int = 0
     bytes_done: int = 0
+    bytes_reused: int = 0  # of bytes_done: found intact, not fetched
     reused: int = 0
     refetched: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # did -> why
+    running: bool = True  # False once every file is in place, reused or failed
+    folder: str = ""  # where the files go (the server's download_dir)
+
+    def to_json(self) -> dict:
+        """What `GET /srcstage/downloads` tells (no URL, no token: the reasons name DIDs and HTTP statuses)."""
+        return {
+            "running": self.running,
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "bytes_total": self.bytes_total,
+            "bytes_done": self.bytes_done,
+            "bytes_reused": self.bytes_reused,
+            "reused": self.reused,
+            "refetched": self.refetched,
+            "failed": dict(self.failed),
+            "folder": self.folder,
+        }
 
 
 def adler32_of(path: Path) -> str:
@@ -117,6 +135,7 @@ async def download(
                         progress.reused += 1
                         progress.files_done += 1
                         progress.bytes_done += item.size
+                        progress.bytes_reused += item.size
                         return
                     progress.refetched += 1
                     item.dest.unlink()
@@ -127,5 +146,8 @@ async def download(
                     return
                 progress.files_done += 1
 
-        await asyncio.gather(*(one(i) for i in items))
+        try:
+            await asyncio.gather(*(one(i) for i in items))
+        finally:
+            progress.running = False
     return progress
