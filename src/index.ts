@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
@@ -17,6 +18,7 @@ import { DeclaredData, IDeclaringNotebook, METADATA_KEY } from './declared';
 import { setTranslator, trans } from './i18n';
 import { srcstageIcon } from './icons';
 import { DEFAULT_PREFERENCES, SrcStageModel } from './model';
+import { addStagingView } from './view/plugin';
 import {
   CommandIDs,
   IJob,
@@ -52,7 +54,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     ICommandPalette,
     ISettingRegistry,
     INotebookTracker,
-    ITranslator
+    ITranslator,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -60,7 +63,8 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     notebooks: INotebookTracker | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher: ILauncher | null
   ): SrcStageModel => {
     setTranslator(translator);
     const model = new SrcStageModel({
@@ -81,7 +85,13 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
     };
 
     const declared = new DeclaredData(model);
-    const panel = new SrcStagePanel({ model, actions, declared });
+    const panel = new SrcStagePanel({
+      model,
+      actions,
+      declared,
+      openView: () => void app.commands.execute(CommandIDs.openView)
+    });
+    addStagingView(app, model, { restorer, palette, launcher });
     app.shell.add(panel, 'left', { rank: 650 });
     if (restorer) {
       restorer.add(panel, 'srcstage-jlab-sidebar');

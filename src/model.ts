@@ -69,6 +69,9 @@ export const DEFAULT_PREFERENCES: IPreferences = {
   pollIntervalS: 0
 };
 
+/** Locate requests the tables keep in flight at once. */
+const LOCATE_CONCURRENCY = 4;
+
 /** Poll interval when neither the settings nor the server say (s). */
 const FALLBACK_POLL_S = 10;
 
@@ -485,6 +488,12 @@ export class SrcStageModel implements IDisposable {
     return this._search.items.map(i => i.did).filter(d => selected.has(d));
   }
 
+  /** Replace the result selection (the main-area view selects in its own row order). */
+  setSelection(selection: ISelection): void {
+    this._selection = selection;
+    this._emit('selection');
+  }
+
   /** Apply a click (with modifiers) on result row `index`. */
   clickResult(index: number, mods: ISelectModifiers = {}): void {
     this._selection = clickSelect(this._selection, this._keys(), index, mods);
@@ -525,6 +534,7 @@ export class SrcStageModel implements IDisposable {
 
   async locate(did: string): Promise<void> {
     this._locatedDid = did;
+    this._locateCalls++;
     this._locations.set(did, { loading: true, error: null, value: null });
     this._emit('locations');
     try {
@@ -538,6 +548,52 @@ export class SrcStageModel implements IDisposable {
       });
     }
     this._emit('locations');
+  }
+
+  /**
+   * Locate the DIDs not located yet (the rows a table shows), a few at a time;
+   * answers are cached in `locations`, so scrolling back asks nothing again.
+   */
+  locateMissing(dids: readonly string[]): void {
+    for (const did of dids) {
+      if (!this._locations.has(did) && !this._locateQueue.includes(did)) {
+        this._locateQueue.push(did);
+      }
+    }
+    while (this._locating < LOCATE_CONCURRENCY && this._locateQueue.length) {
+      void this._locateNext();
+    }
+  }
+
+  /** Locate requests sent so far (the view's benchmark counts them). */
+  get locateCalls(): number {
+    return this._locateCalls;
+  }
+
+  private async _locateNext(): Promise<void> {
+    const did = this._locateQueue.shift();
+    if (did === undefined || this._locations.has(did)) {
+      return;
+    }
+    this._locating++;
+    this._locateCalls++;
+    this._locations.set(did, { loading: true, error: null, value: null });
+    try {
+      const value = await this.api.locate(did);
+      this._locations.set(did, { loading: false, error: null, value });
+    } catch (e) {
+      this._locations.set(did, {
+        loading: false,
+        error: toSrcStageError(e),
+        value: null
+      });
+    } finally {
+      this._locating--;
+      this._emit('locations');
+      if (this._locateQueue.length) {
+        void this._locateNext();
+      }
+    }
   }
 
   closeLocations(): void {
@@ -861,6 +917,17 @@ export class SrcStageModel implements IDisposable {
     }
   }
 
+  /** The main-area view was shown or hidden (it polls like the panel). */
+  setViewVisible(visible: boolean): void {
+    if (this._viewVisible === visible) {
+      return;
+    }
+    this._viewVisible = visible;
+    if (visible) {
+      void this._refreshPoll();
+    }
+  }
+
   /**
    * Whether the poll should rest: always while the browser tab is hidden;
    * while the panel is hidden, unless a job or a sign-in is under way
@@ -870,7 +937,7 @@ export class SrcStageModel implements IDisposable {
     if (this._isDocumentHidden()) {
       return true;
     }
-    if (this._visible) {
+    if (this._visible || this._viewVisible) {
       return false;
     }
     return !(this.hasActiveJobs || this._session?.state === 'pending');
@@ -951,6 +1018,7 @@ export class SrcStageModel implements IDisposable {
   private _autoPoll: boolean;
   private _isDocumentHidden: () => boolean;
   private _visible = false;
+  private _viewVisible = false;
   private _preferences: IPreferences;
   private _busyKeys = new Map<string, number>();
 
@@ -981,6 +1049,9 @@ export class SrcStageModel implements IDisposable {
   private _keysCache: string[] = [];
   private _locations = new Map<string, ILocationState>();
   private _locatedDid: string | null = null;
+  private _locateQueue: string[] = [];
+  private _locating = 0;
+  private _locateCalls = 0;
   private _collections: ICollection[] = [];
   private _collectionsError: SrcStageError | null = null;
   private _collectionsLoaded = false;

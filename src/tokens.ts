@@ -14,6 +14,7 @@ export namespace CommandIDs {
   export const refresh = 'srcstage:refresh';
   export const declare = 'srcstage:declare-collection';
   export const undeclare = 'srcstage:undeclare-collection';
+  export const openView = 'srcstage:open-view';
 }
 
 /** The frontend model, for other extensions that want to react to jobs. */
@@ -142,6 +143,10 @@ export interface ILocation {
   rse: string;
   storage_area_id?: string | null;
   files?: number;
+  /** Bytes of the DID held there, when the DM says. */
+  bytes?: number | null;
+  /** Whether the RSE is tape (a recall comes before a copy). */
+  tape?: boolean;
   is_destination?: boolean;
 }
 

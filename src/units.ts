@@ -55,16 +55,25 @@ export function formatDuration(seconds: number | null | undefined): string {
   if (s >= UNIT_SECONDS.weeks && s % UNIT_SECONDS.weeks === 0) {
     return plural(s / UNIT_SECONDS.weeks, 'week');
   }
+  // Round to the unit shown last first, so that 6 days 23.6 hours reads "1 week", not "6 days 24 hours".
   if (s >= UNIT_SECONDS.days) {
-    const days = Math.floor(s / UNIT_SECONDS.days);
-    const hours = Math.round((s % UNIT_SECONDS.days) / UNIT_SECONDS.hours);
+    const totalHours = Math.round(s / UNIT_SECONDS.hours);
+    const days = Math.floor(totalHours / 24);
+    const hours = totalHours % 24;
+    if (!hours && days % 7 === 0) {
+      return plural(days / 7, 'week');
+    }
     return hours
       ? `${plural(days, 'day')} ${plural(hours, 'hour')}`
       : plural(days, 'day');
   }
   if (s >= UNIT_SECONDS.hours) {
-    const hours = Math.floor(s / UNIT_SECONDS.hours);
-    const minutes = Math.round((s % UNIT_SECONDS.hours) / 60);
+    const totalMinutes = Math.round(s / 60);
+    const hours = Math.floor(totalMinutes / 60);
+    const minutes = totalMinutes % 60;
+    if (hours === 24) {
+      return plural(1, 'day');
+    }
     return minutes
       ? `${plural(hours, 'hour')} ${plural(minutes, 'minute')}`
       : plural(hours, 'hour');

@@ -40,7 +40,7 @@ from .staging.collections import CollectionStore, StoredCollection
 from .staging.dids import Did, did_safe_name, parse_did
 from .staging.jobs import TERMINAL_PHASES, JobTracker, TrackedJob, phase_of, progress_of, state_table
 from .staging.paths import deterministic_suffix, find_tail, local_path
-from .staging.summary import StageSummary, over_quota_problem, quota_verdict
+from .staging.summary import StageSummary, is_tape, over_quota_problem, quota_verdict
 
 LOOKUP_CONCURRENCY = 16
 # Above this many DIDs of unknown type in one namespace, one listing of the
@@ -316,6 +316,8 @@ class StagingService:
                     "rse": rse,
                     "storage_area_id": area_id,
                     "files": len(loc.get("replicas") or []),
+                    "bytes": loc.get("bytes") if isinstance(loc.get("bytes"), int) else None,
+                    "tape": is_tape(rse),
                     "is_destination": at_destination,
                 }
             )

@@ -466,6 +466,28 @@ describe('SrcStageModel: search and selection', () => {
     expect(model.locatedDid).toBeNull();
     model.dispose();
   });
+
+  it('locates rows lazily, a few at a time, and never the same DID twice', async () => {
+    const server = baseServer().on('GET', 'locations', {
+      did: 'x',
+      locations: [{ rse: 'FAR_TAPE', files: 1, tape: true }]
+    });
+    const model = makeModel(server);
+    await model.initialize();
+    const rows = Array.from({ length: 10 }, (_, i) => `ska-low:f${i}`);
+    model.locateMissing(rows);
+    model.locateMissing(rows.slice(0, 5)); // the same rows again: queued once
+    for (let i = 0; i < 50 && model.locations.size < 10; i++) {
+      await new Promise(r => setTimeout(r, 0));
+    }
+    await new Promise(r => setTimeout(r, 0));
+    expect(rows.every(d => model.locations.get(d)?.value)).toBe(true);
+    expect(server.count('GET', 'locations')).toBe(10);
+    model.locateMissing(rows); // scrolled back: all cached
+    expect(server.count('GET', 'locations')).toBe(10);
+    expect(model.locateCalls).toBe(10);
+    model.dispose();
+  });
 });
 
 describe('SrcStageModel: collections and staging', () => {

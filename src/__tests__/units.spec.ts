@@ -47,6 +47,10 @@ describe('lifetime units', () => {
     expect(formatDuration(604800)).toBe('1 week');
     expect(formatDuration(86400)).toBe('1 day');
     expect(formatDuration(90000)).toBe('1 day 1 hour');
+    // Rounded to the last unit shown: never "6 days 24 hours" or "23 hours 60 minutes".
+    expect(formatDuration(604800 - 1200)).toBe('1 week');
+    expect(formatDuration(86400 - 20)).toBe('1 day');
+    expect(formatDuration(2 * 86400 + 23.8 * 3600)).toBe('3 days');
     expect(formatDuration(7200)).toBe('2 hours');
     expect(formatDuration(1800)).toBe('30 minutes');
     expect(formatDuration(5)).toBe('5 seconds');

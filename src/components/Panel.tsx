@@ -17,6 +17,8 @@ export interface ISrcStageViewProps {
   actions: IJobActions;
   /** The current notebook's declared data (absent in tests of the rest). */
   declared?: DeclaredData;
+  /** Open the wide main-area view (absent in tests without an app). */
+  openView?: () => void;
 }
 
 /** The whole sidebar, top to bottom in the order of the work. */
@@ -29,6 +31,16 @@ export function SrcStageView(props: ISrcStageViewProps): JSX.Element {
         <h2 className="jp-SrcStage-headerTitle">
           {trans.__('SRCNet staging')}
         </h2>
+        {props.openView && (
+          <button
+            type="button"
+            className="jp-SrcStage-button jp-SrcStage-button-normal jp-SrcStage-openView"
+            data-testid="srcstage-open-view"
+            onClick={props.openView}
+          >
+            {trans.__('Open wide view')}
+          </button>
+        )}
       </header>
       <div className="jp-SrcStage-scroll">
         <AccountSection model={model} />
