@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from playwright.async_api import expect
 
+from tests.browser import axe
 from tests.browser import walkthrough as w
 
 pytestmark = pytest.mark.browser
@@ -88,6 +89,11 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
             await expect(row.locator(w.tid("srcstage-declared-job"))).to_contain_text("COMPLETED")
             await section.scroll_into_view_if_needed()
             await shots(page, "declared-section", themes=w.MAIN_VIEW)
+            for theme in ("dark", "light"):  # the section as staged, in both themes
+                await w.set_theme(page, theme)
+                found = await axe.violations(page, "[data-testid='srcstage-section-declared']")
+                axe.report(f"declared section, {theme}", found)
+                assert axe.serious(found) == [], f"declared section, {theme} theme"
             await section.screenshot(path=str(shots.directory / "declared-section-only.png"))
 
             # The cell that reads the file shows its first line.
