@@ -126,6 +126,7 @@ class StagingService:
         self._located: dict[str, dict[str, tuple[set[str], dict[str, str]]]] = {}
         self._locate_offset: dict[str, int] = {}
         self.download_progress: dict = {}  # DID -> the Progress of its latest download (download mode)
+        self._downloads_running: dict[str, asyncio.Future] = {}  # DID -> its download under way
         self.locate_calls = 0  # for benchmarks and tests: locate calls made to follow jobs
         self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
@@ -140,6 +141,9 @@ class StagingService:
         self.jobs.start()
 
     async def stop(self) -> None:
+        for download in list(self._downloads_running.values()):
+            download.cancel()
+        await asyncio.gather(*self._downloads_running.values(), return_exceptions=True)
         await self.jobs.stop()
         await self.broker.aclose()
         for client in (self.auth_client, self.sc_client, self.dm_client):
@@ -831,7 +835,29 @@ class StagingService:
         self, did: str, destination: StagingDestination, everywhere: set[str], urls: dict[str, str]
     ) -> dict:
         """Download mode: the files at the destination copied under download_dir over WebDAV with
-        the DM's per-file download token (which never leaves this server), verified by adler32."""
+        the DM's per-file download token (which never leaves this server), verified by adler32.
+
+        One download a DID at a time: a second request for it (another tab, a kernel and the
+        sidebar) waits for the one under way instead of writing the same files beside it. The
+        download is shielded: it goes on for the others when one requester goes away.
+        """
+        running = self._downloads_running.get(did)
+        if running is None:
+            running = asyncio.ensure_future(self._download_once(did, destination, everywhere, urls))
+            self._downloads_running[did] = running
+
+            def finished(task: asyncio.Future, did: str = did) -> None:
+                if self._downloads_running.get(did) is task:
+                    del self._downloads_running[did]
+                if not task.cancelled():
+                    task.exception()  # retrieved here too: nobody may be left waiting for it
+
+            running.add_done_callback(finished)
+        return await asyncio.shield(running)
+
+    async def _download_once(
+        self, did: str, destination: StagingDestination, everywhere: set[str], urls: dict[str, str]
+    ) -> dict:
         from .staging.download import Progress
 
         root = Path(self.download_root)

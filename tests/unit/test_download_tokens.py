@@ -92,3 +92,50 @@ def test_a_did_with_more_files_than_one_token_may_name_is_downloaded_file_by_fil
     [progress] = downloads["downloads"]
     assert progress["did"] == PARENT and progress["files_done"] == FILES and not progress["running"]
     assert "storage-token" not in str(paths) + str(downloads)
+
+
+def test_two_requests_for_one_did_share_one_download(tmp_path, monkeypatch):
+    """Two tabs (or a kernel and the sidebar) asking at once: each file is fetched once, both get
+    the paths, and the second waits for the first instead of writing the same files beside it."""
+    monkeypatch.setenv(ENV, token("root", preferred_username="demo"))
+    srcnet = SRCNet()
+    fetched: list[str] = []
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "storage.test":
+            fetched.append(request.url.path)
+        return srcnet(request)
+
+    settings = SrcStage(
+        auth_api_url="http://auth.test",
+        site_capabilities_api_url="http://sc.test",
+        data_management_api_url="http://dm.test",
+        access_token_env=ENV,
+        refresh_token_env="",
+        token_file="",
+        state_dir=str(tmp_path / "state"),
+        retries=0,
+        access="download",
+        download_dir=str(tmp_path / "dl"),
+    )
+    names = [f"scale-{i:05d}.txt" for i in range(12)]
+    urls = {f"ska-low:{n}": f"https://storage.test/rucio/ska-low/ab/cd/{n}" for n in names}
+
+    async def go():
+        with mock_network(counting):
+            service = StagingService(settings, LOG)
+            destination = StagingDestination(AREA, "test", "")
+            try:
+                first, second = await asyncio.gather(
+                    service._download_answer(PARENT, destination, set(urls), urls),
+                    service._download_answer(PARENT, destination, set(urls), urls),
+                )
+                again = await service._download_answer(PARENT, destination, set(urls), urls)
+                return first, second, again
+            finally:
+                await service.stop()
+
+    first, second, again = asyncio.run(go())
+    assert first == second and len(first["paths"]) == 12 and first["missing"] == 0
+    assert sorted(fetched) == sorted(f"/rucio/ska-low/ab/cd/{n}" for n in names)  # once each
+    assert again["downloaded"]["reused"] == 12 and len(fetched) == 12  # a later request starts anew: reuses
