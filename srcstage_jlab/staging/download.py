@@ -146,8 +146,16 @@ async def download(
                     return
                 progress.files_done += 1
 
+        tasks = [asyncio.ensure_future(one(i)) for i in items]
         try:
-            await asyncio.gather(*(one(i) for i in items))
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One file's error that is not the file's own (a route not served, a refused token
+            # exchange) or a cancellation ends them all: no file goes on being written unwatched.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             progress.running = False
     return progress

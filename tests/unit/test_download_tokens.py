@@ -139,3 +139,31 @@ def test_two_requests_for_one_did_share_one_download(tmp_path, monkeypatch):
     assert first == second and len(first["paths"]) == 12 and first["missing"] == 0
     assert sorted(fetched) == sorted(f"/rucio/ska-low/ab/cd/{n}" for n in names)  # once each
     assert again["downloaded"]["reused"] == 12 and len(fetched) == 12  # a later request starts anew: reuses
+
+
+def test_an_error_that_is_not_one_files_own_stops_every_file(tmp_path):
+    """The download route found not served (or any error of the token exchange) for one file ends
+    the whole download: the other files are not left being fetched with nobody watching."""
+    from srcstage_jlab.staging.download import FileToFetch, download
+
+    items = [
+        FileToFetch(f"ska-low:f{i}", f"https://storage.test/f{i}", tmp_path / f"f{i}", 3, "00000000") for i in range(4)
+    ]
+
+    async def token_for(item: FileToFetch) -> str:
+        if item.did.endswith("f0"):
+            raise RuntimeError("the DM does not serve download tokens")
+        await asyncio.sleep(30)  # the others are still waiting for theirs
+        return "t"
+
+    async def go():
+        try:
+            await asyncio.wait_for(download(items, token_for, concurrency=4), 5)
+        except RuntimeError as err:
+            left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            return str(err), left
+        raise AssertionError("the download did not fail")
+
+    message, left = asyncio.run(go())
+    assert message == "the DM does not serve download tokens"
+    assert left == []
