@@ -14,6 +14,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, Unicode, default
 
+from . import messages
 from .routes import route_table
 from .service import StagingService
 from .srcnet.data_management import DEFAULT_ROUTES, OPTIONAL
@@ -218,10 +219,7 @@ class SrcStage(ExtensionApp):
             return False
         present = all(os.environ.get(v) for v in ("JUPYTERHUB_API_URL", "JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN"))
         if self.token_source == "jupyterhub" and not present:
-            raise ValueError(
-                "SrcStage.token_source is 'jupyterhub' but JUPYTERHUB_API_URL, JUPYTERHUB_USER or "
-                "JUPYTERHUB_API_TOKEN is not set: this server was not started by a JupyterHub."
-            )
+            raise ValueError(messages.TOKEN_SOURCE_HUB_WITHOUT_HUB_ENV)
         return present
 
     def hub_host(self) -> str:

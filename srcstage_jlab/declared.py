@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import client as api
+from . import messages
 from .errors import InvalidInput
 from .staging.dids import parse_did
 
@@ -65,18 +66,18 @@ def declared_data(notebook: Any) -> list[DeclaredCollection]:
         return []
     block = metadata[METADATA_KEY]
     if not isinstance(block, Mapping) or not isinstance(block.get("collections"), list):
-        raise _invalid("", 'must be an object with a list "collections"')
+        raise _invalid("", messages.DECLARED_NEEDS_COLLECTIONS_LIST)
     found: list[DeclaredCollection] = []
     for i, entry in enumerate(block["collections"]):
         where = f".collections[{i}]"
         if not isinstance(entry, Mapping):
-            raise _invalid(where, "must be an object with name, dids and an optional lifetime")
+            raise _invalid(where, messages.DECLARED_COLLECTION_NOT_AN_OBJECT)
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise _invalid(f"{where}.name", "give the collection a name")
+            raise _invalid(f"{where}.name", messages.DECLARED_NAME_MISSING)
         dids = entry.get("dids")
         if not isinstance(dids, list) or not dids:
-            raise _invalid(f"{where}.dids", "give a non-empty list of DIDs (namespace:name)")
+            raise _invalid(f"{where}.dids", messages.DECLARED_DIDS_MISSING)
         texts = []
         for j, did in enumerate(dids):
             try:
@@ -85,9 +86,9 @@ def declared_data(notebook: Any) -> list[DeclaredCollection]:
                 raise _invalid(f"{where}.dids[{j}]", f"{did!r}: {err.message}") from None
         lifetime = entry.get("lifetime")
         if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, (str, int))):
-            raise _invalid(f"{where}.lifetime", "a number of seconds or a text such as '7d'")
+            raise _invalid(f"{where}.lifetime", messages.DECLARED_LIFETIME_INVALID)
         if any(c.name == name.strip() for c in found):
-            raise _invalid(f"{where}.name", f"{name!r} is declared twice")
+            raise _invalid(f"{where}.name", messages.DECLARED_TWICE.format(name=name))
         found.append(DeclaredCollection(name.strip(), tuple(dict.fromkeys(texts)), lifetime))
     return found
 
@@ -172,11 +173,8 @@ def require(
         return stage_declared(declared, timeout=timeout, progress=progress)
     source = notebook if notebook is not None else running_notebook()
     if source is None:
-        raise api.InvalidInputError(
-            "No DIDs given and the running notebook could not be found: pass the DIDs "
-            "(srcstage.require('ns:name', ...)) or the notebook (srcstage.require(notebook='analysis.ipynb'))."
-        )
+        raise api.InvalidInputError(messages.NO_DIDS_AND_NO_NOTEBOOK)
     collections = declared_data(source)
     if not collections:
-        raise api.InvalidInputError(f"The notebook declares no data (no metadata.{METADATA_KEY}).")
+        raise api.InvalidInputError(messages.NOTEBOOK_DECLARES_NO_DATA.format(METADATA_KEY=METADATA_KEY))
     return {c.name: stage_declared(c, timeout=timeout, progress=progress) for c in collections}

@@ -14,6 +14,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import messages
 from .errors import Conflict, InvalidInput, NotFound, NotServed, PrecheckFailed
 from .srcnet.data_management import parent_did_in
 from .staging import lifetimes
@@ -90,13 +91,11 @@ class JobActions:
         """Keep the staged copy `lifetime` from now (the cap applies)."""
         job = self.service.jobs.get(job_id)
         if lifetime in (None, ""):
-            raise InvalidInput(
-                "Say how long to keep the staged copy, e.g. lifetime '14d'.", extra={"field": "lifetime"}
-            )
+            raise InvalidInput(messages.EXTEND_NEEDS_LIFETIME, extra={"field": "lifetime"})
         lifetime_s = lifetimes.parse_lifetime(lifetime)
         self._policy(lifetime_s, "the extension is")
         if job.phase in ("failed", "released"):
-            raise Conflict(f"Job {job.id} is {job.phase} ({job.state}): there is no staged copy to extend.")
+            raise Conflict(messages.EXTEND_NOTHING_STAGED.format(job=job))
         self._refuse_not_served("extend_stage")
         answer = await self.dm.extend_stage(job.id, lifetime_s)
         expires = answer.get("expires_at")
@@ -134,7 +133,7 @@ class JobActions:
                 except NotFound:  # the retry was forgotten here: a new retry is a new job
                     job.retried_by = None
             if job.phase != "failed":
-                raise Conflict(f"Job {job.id} has not failed (it is {job.phase}, {job.state}): nothing to retry.")
+                raise Conflict(messages.RETRY_NOT_FAILED.format(job=job))
             self._policy(job.lifetime_s, "the retry is")
             new = await self._stage_again(job)
             job.retried_by, new.retry_of = new.id, job.id
@@ -147,8 +146,9 @@ class JobActions:
         destination = await self.service.destination(refresh=True)
         if destination.area.id != job.destination.get("id"):
             raise Conflict(
-                f"Job {job.id} staged to {job.destination.get('name')}, but this server's destination is now "
-                f"{destination.area.name}: stage the collection again instead."
+                messages.DESTINATION_MOVED.format(
+                    job=job, staged_to=job.destination.get("name"), now=destination.area.name
+                )
             )
         members = job.members if job.members is not None else [job.did]
         dids = [parse_did(d) for d in members]
@@ -169,7 +169,7 @@ class JobActions:
             parent_did=did if job.members is not None and ":" in did else None,
         )
         if new.id == job.id:  # the DM answered the same (failed) request: nothing new to follow
-            raise Conflict(f"The Data Management API answered the retry of {job.id} with the same job.")
+            raise Conflict(messages.RETRY_SAME_JOB.format(job=job))
         if not answer.get("state"):
             answer = {**answer, "state": "SUBMITTED"}
         return await self.service.jobs.add(new, answer)

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import client as api
+from . import messages
 from .declared import ENV_NOTEBOOK, declared_data, stage_declared
 
 EXIT_CELL_FAILED = 1
@@ -82,17 +83,14 @@ def _private_server(root_dir: Path, config: Path | None):
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                raise api.ServerNotFoundError(
-                    f"The Jupyter server started for this run exited (code {proc.returncode}); see {log.name}."
-                )
+                raise api.ServerNotFoundError(messages.RUN_SERVER_EXITED.format(proc=proc, log=log))
             try:
                 client.session()
                 break
             except (api.ServerNotFoundError, api.ServiceUnavailableError):
                 if time.monotonic() > deadline:
                     raise api.ServerNotFoundError(
-                        f"The Jupyter server started for this run did not answer in "
-                        f"{SERVER_START_TIMEOUT_S:.0f} s; see {log.name}."
+                        messages.RUN_SERVER_SILENT.format(SERVER_START_TIMEOUT_S=SERVER_START_TIMEOUT_S, log=log)
                     ) from None
                 time.sleep(0.3)
         _say(f"started a Jupyter server for this run on {url} (log: {log.name})")

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from . import messages
 from .errors import (
     Conflict,
     ExtensionError,
@@ -131,7 +132,7 @@ class StagingService:
         self.default_lifetime_s = lifetimes.parse_lifetime(settings.default_lifetime)
         self.max_lifetime_s = lifetimes.parse_lifetime(settings.max_lifetime)
         if self.default_lifetime_s > self.max_lifetime_s:
-            raise ValueError("SrcStage.default_lifetime is longer than SrcStage.max_lifetime")
+            raise ValueError(messages.DEFAULT_LIFETIME_OVER_MAX)
         self.summary = StageSummary(self.dm)
         self.actions = JobActions(self)
         self._destination: tuple[float, StagingDestination] | None = None
@@ -250,9 +251,7 @@ class StagingService:
         personal = [n for n in owned if n.startswith("user.")]
         if personal or owned:
             return (personal or owned)[0]
-        raise InvalidInput(
-            "You own no SRCNet namespace to create the collection's DID in. Choose a namespace you may write into."
-        )
+        raise InvalidInput(messages.NO_WRITABLE_NAMESPACE)
 
     async def namespaces(self) -> dict:
         names, owned = await asyncio.gather(self.dm.namespaces(), self.owned_namespaces())
@@ -382,7 +381,7 @@ class StagingService:
                     info = await self.dm.metadata(did)
                 except NotFound as err:
                     raise NotFound(
-                        f"{did} does not exist in SRCNet (or you may not see it).",
+                        messages.DID_NOT_FOUND.format(did=did),
                         err.detail,
                         service="data-management",
                     ) from None
@@ -400,7 +399,7 @@ class StagingService:
         """
         collection = self.collections.get(collection_id)
         if not collection.entries:
-            raise InvalidInput(f"The collection '{collection.name}' is empty: add DIDs before submitting.")
+            raise InvalidInput(messages.COLLECTION_EMPTY_ON_SUBMIT.format(collection=collection))
         if not await self.dm.probe("create_collection"):
             raise NotServed(self.capabilities()["submit_only"]["why"], service="data-management")
         if collection.is_submitted_current and not (namespace or name):
@@ -424,15 +423,13 @@ class StagingService:
             outcome = await self._create_or_match(did, did_type, members)
             if outcome == "different":
                 if name:
-                    raise Conflict(f"{did} already exists in SRCNet with other contents. Submit under another name.")
+                    raise Conflict(messages.DID_EXISTS_OTHER_CONTENTS.format(did=did))
                 continue
             info = await self._collection_info(did)
             await self.collections.record_submission(collection, did, info.get("files"), info.get("bytes"))
             self.log.info("srcstage: collection submitted as %s (%s)", did, outcome)
             return {"did": str(did), "created": outcome == "created", "collection": collection.to_json()}
-        raise Conflict(
-            f"Every name tried for '{collection.name}' is taken in {namespace}. Submit with an explicit name."
-        )
+        raise Conflict(messages.EVERY_NAME_TAKEN.format(collection=collection, namespace=namespace))
 
     async def _create_or_match(self, did: Did, did_type: str, members: list[Did]) -> str:
         """'created', 'same' (our DID exists already) or 'different' (the name is taken)."""
@@ -588,7 +585,7 @@ class StagingService:
             # The DID exists now: say both facts; a retry stages the same DID, makes no second one.
             said = err.detail if isinstance(err.detail, str) and err.detail else err.message
             raise type(err)(
-                f"Submitted as {did}; staging refused: {said}",
+                messages.SUBMITTED_BUT_STAGING_REFUSED.format(did=did, said=said),
                 err.detail,
                 service=err.service,
                 status=err.status,
@@ -954,9 +951,7 @@ class StagingService:
     async def job_paths(self, job_id: str) -> dict:
         job = self.jobs.get(job_id)
         if job.phase != "completed":
-            raise NotStaged(
-                f"Job {job_id} is not complete (state {job.state}); its files are not all at the destination yet."
-            )
+            raise NotStaged(messages.JOB_NOT_COMPLETE.format(job_id=job_id, job=job))
         if job.members is None:
             return await self.paths(parse_did(job.did))
         return await self._members_paths(job)
@@ -996,9 +991,7 @@ class StagingService:
         if result["missing"] or not result["paths"]:
             where = destination.area.name
             raise NotStaged(
-                f"{did} is not (all) at {where} yet ({result['missing']} file(s) missing). Stage it, e.g. "
-                f"srcstage.collection('my-data').add('{did}').stage(lifetime='7d'), or from the SRCNet "
-                "staging sidebar.",
+                messages.DID_NOT_AT_DESTINATION.format(did=did, where=where, result=result),
                 extra={"paths": result},
             )
         return result

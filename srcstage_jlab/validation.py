@@ -24,6 +24,7 @@ import jsonschema
 import yaml
 from jsonschema import Draft7Validator, FormatChecker
 
+from . import messages
 from .errors import InvalidInput
 from .staging import lifetimes
 from .staging.dids import name_problem, namespace_problem, parse_did
@@ -72,7 +73,7 @@ def _did_name(value: Any) -> bool:
 @formats.checks("name-pattern", raises=_Refused)
 def _name_pattern(value: Any) -> bool:
     if isinstance(value, str) and value and (".." in value or not WILDCARD_NAME_RE.match(value)):
-        raise _Refused("a name pattern may only contain letters, digits, '.', '-', '_', '/' and '*' wildcards")
+        raise _Refused(messages.NAME_PATTERN_CHARACTERS)
     return True
 
 
@@ -120,7 +121,7 @@ def operation(path: str, method: str) -> Operation:
     item = _spec()["paths"].get(path, {})
     op = item.get(method.lower())
     if op is None:
-        raise KeyError(f"openapi.yaml does not describe {method} {path}")
+        raise KeyError(messages.OPENAPI_NO_OPERATION.format(method=method, path=path))
     result = Operation()
     for param in [*item.get("parameters", []), *op.get("parameters", [])]:
         schema = _resolve(param["schema"])
@@ -210,7 +211,7 @@ def _walk(data: Any) -> None:
         value, depth, path = stack.pop()
         if isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
-                raise _refuse(_where(path), f"is nested too deeply (at most {MAX_DEPTH} levels)")
+                raise _refuse(_where(path), messages.NESTED_TOO_DEEPLY.format(MAX_DEPTH=MAX_DEPTH))
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str):
@@ -224,21 +225,21 @@ def _unicode(text: str, path: tuple) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise _refuse(_where(path), "is not valid Unicode text") from None
+        raise _refuse(_where(path), messages.NOT_UNICODE) from None
 
 
 def parse_body(raw: bytes) -> Any:
     """The decoded JSON body ({} when empty), refused when too large, malformed or nested too deeply."""
     if len(raw) > MAX_BODY_BYTES:
-        raise _refuse("body", f"is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted", status=413)
+        raise _refuse("body", messages.BODY_TOO_LARGE.format(size=len(raw), most=MAX_BODY_BYTES), status=413)
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
     except RecursionError:
-        raise _refuse("body", f"is nested too deeply (at most {MAX_DEPTH} levels)") from None
+        raise _refuse("body", messages.NESTED_TOO_DEEPLY.format(MAX_DEPTH=MAX_DEPTH)) from None
     except (ValueError, UnicodeDecodeError):
-        raise _refuse("body", "is not valid JSON") from None
+        raise _refuse("body", messages.NOT_JSON) from None
     _walk(data)
     return data
 
@@ -247,7 +248,7 @@ def check_body(op: Operation, data: Any) -> dict:
     if op.body is None:
         return {}
     if not isinstance(data, dict):
-        raise _refuse("body", "must be a JSON object")
+        raise _refuse("body", messages.MUST_BE_JSON_OBJECT)
     error = _first_error(op.body, data)
     if error is not None:
         path = list(error.absolute_path)
@@ -265,10 +266,10 @@ def _coerce(name: str, text: str, schema: dict) -> Any:
         low = text.strip().lower()
         if low in TRUE or low in FALSE:
             return low in TRUE
-        raise _refuse(f"query.{name}", "must be true or false")
+        raise _refuse(f"query.{name}", messages.MUST_BE_BOOLEAN)
     if kind == "integer":
         if not re.fullmatch(r"\s*-?\d{1,12}\s*", text):
-            raise _refuse(f"query.{name}", "must be a whole number")
+            raise _refuse(f"query.{name}", messages.MUST_BE_WHOLE_NUMBER)
         return int(text)
     return text
 
@@ -280,16 +281,16 @@ def check_query(op: Operation, arguments: dict[str, list[bytes]]) -> dict:
         values = arguments.get(name)
         if not values:
             if required:
-                raise _refuse(f"query.{name}", "is required")
+                raise _refuse(f"query.{name}", messages.IS_REQUIRED)
             if "default" in schema:
                 out[name] = schema["default"]
             continue
         try:
             text = values[-1].decode("utf-8")
         except UnicodeDecodeError:
-            raise _refuse(f"query.{name}", "is not valid UTF-8") from None
+            raise _refuse(f"query.{name}", messages.NOT_UTF8) from None
         if len(text) > MAX_QUERY_VALUE:
-            raise _refuse(f"query.{name}", f"is {len(text)} characters long; at most {MAX_QUERY_VALUE} are allowed")
+            raise _refuse(f"query.{name}", messages.QUERY_VALUE_TOO_LONG.format(length=len(text), most=MAX_QUERY_VALUE))
         value = _coerce(name, text, schema)
         error = _first_error(Draft7Validator(schema, format_checker=formats), value)
         if error is not None:

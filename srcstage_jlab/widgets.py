@@ -28,6 +28,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from . import messages
 from .client import Client, Collection, Job, JobStatus, SrcStageError, get_client
 from .kernel.errors import InvalidInputError, StagingFailed, format_detail, who_said
 from .kernel.models import format_progress, human_bytes
@@ -259,7 +260,7 @@ class StagePanel(w.VBox):
     def search(self) -> None:
         """Search DIDs with the namespace, name pattern and type chosen; fill the results."""
         if not self.namespace.value:
-            raise _invalid("Choose a namespace to search in.")
+            raise _invalid(messages.WIDGET_CHOOSE_NAMESPACE)
         found = self.client.search(self.namespace.value, self.pattern.value or "*", self.did_type.value)
         self.results.options = [
             (f"{d.did}  ({d.type or '?'}{', ' + human_bytes(d.bytes) if d.bytes is not None else ''})", d.did)
@@ -272,7 +273,7 @@ class StagePanel(w.VBox):
         """Add the selected results to the collection (opening or creating it first)."""
         chosen = list(self.results.value)
         if not chosen:
-            raise _invalid("Select one or more results to add.")
+            raise _invalid(messages.WIDGET_SELECT_RESULTS)
         collection = self._ensure_collection()
         collection.add(chosen)
         self._show_collection()
@@ -290,7 +291,7 @@ class StagePanel(w.VBox):
         """Remove the selected DIDs from the collection."""
         chosen = list(self.collection_dids.value)
         if not chosen or self.collection is None:
-            raise _invalid("Select DIDs of the collection to remove.")
+            raise _invalid(messages.WIDGET_SELECT_TO_REMOVE)
         self.collection.remove(chosen)
         self._show_collection()
         self._say(f"Removed {len(chosen)} DID{'s' if len(chosen) != 1 else ''}.")
@@ -303,7 +304,7 @@ class StagePanel(w.VBox):
         """Stage the collection with the lifetime chosen and follow the job in the background."""
         collection = self._ensure_collection()
         if not collection.dids:
-            raise _invalid(f"The collection '{collection.name}' is empty: add DIDs first.")
+            raise _invalid(messages.WIDGET_COLLECTION_EMPTY.format(collection=collection))
         self.stage_button.disabled = True
         try:
             job = collection.stage(lifetime=self.lifetime())
@@ -407,10 +408,10 @@ class StagePanel(w.VBox):
 
     def _job_for(self, action: str) -> Job:
         if self.job is None:
-            raise _invalid("No job to act on: stage the collection first.")
+            raise _invalid(messages.WIDGET_NO_JOB)
         phase = self.job.last_status.phase
         if not self._applies(action, phase):
-            raise _invalid(f"{action.capitalize()} does not apply to a job that is {phase}.")
+            raise _invalid(messages.WIDGET_ACTION_NOT_APPLICABLE.format(action=action.capitalize(), phase=phase))
         return self.job
 
     def _act(self, action: str, call: Callable[[], Any]) -> Any:

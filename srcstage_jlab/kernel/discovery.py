@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from .. import messages
 from .errors import ENV_TOKEN, ENV_URL, ServerNotFoundError
 from .resources import Client
 from .transport import DEFAULT_TIMEOUT
@@ -166,12 +167,8 @@ def discover(
     where = runtime_dir or jupyter_runtime_dir()
     if answering:
         listed = ", ".join(_runtime_client(s, "", timeout).url for s in answering)
-        raise ServerNotFoundError(
-            f"Several Jupyter servers with srcstage run here ({listed}); say which one to use.", code="server_not_found"
-        )
+        raise ServerNotFoundError(messages.SEVERAL_SERVERS.format(listed=listed), code="server_not_found")
     raise ServerNotFoundError(
-        "Could not find the Jupyter server to talk to: "
-        f"{ENV_URL} is not set, there are no JupyterHub variables, and of the {len(servers)} running "
-        f"Jupyter server(s) in {where} none started this kernel or answers /srcstage/config.",
+        messages.NO_SERVER_FOUND.format(env_url=ENV_URL, count=len(servers), where=where),
         code="server_not_found",
     )

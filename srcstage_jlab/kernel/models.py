@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import messages
 from ..errors import InvalidInput
 from ..staging.lifetimes import describe, parse_lifetime
 from .errors import InvalidInputError, error_from_payload, format_detail
@@ -34,16 +35,16 @@ def _did_text(value: Any) -> str:
         ns, name = value.get("namespace"), value.get("name")
         if isinstance(ns, str) and isinstance(name, str):
             return f"{ns.strip()}:{name.strip()}"
-        raise InvalidInputError(f"A DID is 'namespace:name', got {value!r}.")
+        raise InvalidInputError(messages.DID_BAD_VALUE.format(value=value))
     if isinstance(value, str):
         text = value.strip()
         if ":" not in text:
-            raise InvalidInputError(f"'{text}' is not a DID: write it as namespace:name.")
+            raise InvalidInputError(messages.NOT_A_DID.format(text=text))
         ns, name = text.split(":", 1)
         if not ns or not name:
-            raise InvalidInputError(f"'{text}' is not a DID: both the namespace and the name are needed.")
+            raise InvalidInputError(messages.DID_PART_MISSING.format(text=text))
         return text
-    raise InvalidInputError(f"A DID is a 'namespace:name' string, got {type(value).__name__}.")
+    raise InvalidInputError(messages.DID_NOT_A_STRING.format(kind=type(value).__name__))
 
 
 def normalize_dids(*values: Any) -> list[str]:

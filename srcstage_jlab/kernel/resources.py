@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .. import messages
 from .errors import (
     ConflictError,
     InvalidInputError,
@@ -89,14 +90,14 @@ class Client(Connection):
         if isinstance(name, Collection):
             name = name.name
         if not isinstance(name, str) or not name.strip():
-            raise InvalidInputError("A collection needs a name, e.g. srcstage.collection('my-analysis').")
+            raise InvalidInputError(messages.COLLECTION_NEEDS_NAME_EXAMPLE)
         name = name.strip()
         for attempt in range(2):
             for c in (yield from self._op_collections()):
                 if c.name == name:
                     return c
             if not create:
-                raise NotFoundError(f"There is no collection named '{name}'.", code="not_found")
+                raise NotFoundError(messages.NO_COLLECTION_NAMED.format(name=name), code="not_found")
             try:
                 data = yield Request("POST", "collections", body={"name": name})
             except ConflictError:
@@ -121,7 +122,7 @@ class Client(Connection):
         if isinstance(job_id, Job):
             job_id = job_id.id
         if not isinstance(job_id, str) or not job_id:
-            raise InvalidInputError("A job id is a non-empty string.")
+            raise InvalidInputError(messages.JOB_ID_EMPTY)
         return Job(self, (yield Request("GET", f"jobs/{quote(job_id, safe='')}")))
 
     @verb
@@ -143,7 +144,7 @@ class Client(Connection):
         """
         dids = normalize_dids(did)
         if len(dids) != 1:
-            raise InvalidInputError("srcstage.path() takes one DID, e.g. srcstage.path('ska-mid:obs-2026-0001').")
+            raise InvalidInputError(messages.PATH_TAKES_ONE_DID)
         text = dids[0]
         try:
             data = yield from _g_paths("paths", {"did": text}, text, progress)
@@ -175,7 +176,7 @@ class Client(Connection):
         """DIDs in ``namespace`` whose name matches ``name`` (``*`` wildcards), of ``type`` ``all``, ``file``,
         ``dataset`` or ``container``: a list of :class:`DidInfo` (``.truncated`` if more than ``limit``)."""
         if not isinstance(namespace, str) or not namespace.strip():
-            raise InvalidInputError("Choose a namespace to search in, e.g. srcstage.search('ska-mid').")
+            raise InvalidInputError(messages.SEARCH_NEEDS_NAMESPACE)
         params = {"namespace": namespace.strip(), "name": name or "*", "type": type or "all", "limit": limit}
         data = yield Request("GET", "dids", params=params)
         result = SearchResult(DidInfo(i) for i in data.get("items") or [])
@@ -226,10 +227,10 @@ class Client(Connection):
                 return current
             if current.state in ("signed_out", "error"):
                 raise NotSignedInError(
-                    "The SRCNet sign-in did not complete" + (f": {current.error.message}" if current.error else "."),
+                    messages.SIGN_IN_INCOMPLETE.format(why=f": {current.error.message}" if current.error else "."),
                     current.error.detail if current.error else None,
                 )
-        raise NotSignedInError(f"No SRCNet sign-in was approved within {timeout:.0f} s.")
+        raise NotSignedInError(messages.SIGN_IN_TIMED_OUT.format(timeout=timeout))
 
 
 def _load_document(doc_or_path: Any) -> dict:
@@ -241,15 +242,15 @@ def _load_document(doc_or_path: Any) -> dict:
             try:
                 return json.loads(text)
             except ValueError as err:
-                raise InvalidInputError(f"That is not a collection export: {err}") from None
+                raise InvalidInputError(messages.IMPORT_NOT_EXPORT.format(err=err)) from None
         p = Path(text).expanduser()
         if not p.is_file():
-            raise InvalidInputError(f"No collection export at {p} (give the exported dict, its JSON text or a path).")
+            raise InvalidInputError(messages.IMPORT_NO_FILE.format(p=p))
         try:
             return json.loads(p.read_text())
         except ValueError as err:
-            raise InvalidInputError(f"{p} is not a collection export: {err}") from None
-    raise InvalidInputError("Give the exported collection as a dict, its JSON text, or a file path.")
+            raise InvalidInputError(messages.IMPORT_FILE_NOT_EXPORT.format(p=p, err=err)) from None
+    raise InvalidInputError(messages.IMPORT_BAD_SOURCE)
 
 
 class Collection:
@@ -335,7 +336,7 @@ class Collection:
         """
         todo = normalize_dids(*dids)
         if not todo:
-            raise InvalidInputError("Give at least one DID to add, e.g. c.add('ska-mid:obs-2026-0001').")
+            raise InvalidInputError(messages.ADD_NEEDS_DIDS)
         return (yield from self._g_patch(add=todo))
 
     @verb
@@ -420,10 +421,7 @@ class Collection:
             done = [j for j in (yield from self._op_jobs()) if j.phase == "completed"]
             if done:
                 return (yield from done[0]._op_paths())
-            raise NotStagedError(
-                f"The collection '{self.name}' was never staged: "
-                f"stage it first, e.g. srcstage.collection('{self.name}').stage(lifetime='7d')."
-            )
+            raise NotStagedError(messages.COLLECTION_NEVER_STAGED.format(name=self.name))
         result = yield from self._client._op_path(self.submitted_did)
         return [result] if isinstance(result, str) else result
 

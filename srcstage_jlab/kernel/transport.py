@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from .. import messages
 from .errors import InvalidInputError, ServerNotFoundError, ServiceUnavailableError, SrcStageError, error_from_response
 
 DEFAULT_TIMEOUT = 60.0
@@ -73,7 +74,7 @@ class Connection:
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
     ):
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"{url!r} is not a Jupyter server URL such as 'http://127.0.0.1:8888/'.")
+            raise InvalidInputError(messages.NOT_A_SERVER_URL.format(url=url))
         self.url = url if url.endswith("/") else url + "/"
         self.token = token or None
         self.timeout = timeout
@@ -151,7 +152,7 @@ class Connection:
             return response.json()
         except ValueError:
             raise ServerNotFoundError(
-                f"{response.request.url} did not answer JSON: is this the srcstage extension?",
+                messages.SERVER_ANSWER_NOT_JSON.format(response=response),
                 status=response.status_code,
             ) from None
 

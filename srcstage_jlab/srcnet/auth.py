@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .. import messages
 from ..errors import ExtensionError, InvalidInput, NotSignedIn
 from .http import ServiceClient
 
@@ -51,9 +52,7 @@ class TokenPair:
         """From an Auth API answer: the pair at top level or nested under `token`."""
         data = answer.get("token") if isinstance(answer, dict) and isinstance(answer.get("token"), dict) else answer
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise ExtensionError(
-                "The SRCNet Auth API answered without an access token.", None, service="auth", status=502
-            )
+            raise ExtensionError(messages.AUTH_NO_ACCESS_TOKEN, None, service="auth", status=502)
         return cls.from_strings(data["access_token"], data.get("refresh_token"), data.get("expires_in"))
 
     @classmethod
@@ -92,19 +91,18 @@ class HubTokenSource:
             response = await self._client.get(self.url)
         except httpx.HTTPError as exc:
             raise ExtensionError(
-                f"JupyterHub did not answer ({type(exc).__name__}); try again in a moment.",
+                messages.HUB_NO_ANSWER.format(kind=type(exc).__name__),
                 None,
                 service="hub",
                 status=502,
             ) from None
         if response.status_code in (401, 403, 404):
             raise NotSignedIn(
-                f"JupyterHub refused to share your SRCNet sign-in (HTTP {response.status_code}): its 'server' "
-                "role needs the scopes read:users!user and admin:auth_state!user.",
+                messages.HUB_REFUSED_SHARING.format(response=response),
                 service="hub",
             )
         if response.status_code != 200:
-            raise ExtensionError(f"JupyterHub answered HTTP {response.status_code}.", None, service="hub", status=502)
+            raise ExtensionError(messages.HUB_HTTP_ERROR.format(response=response), None, service="hub", status=502)
         try:
             state = response.json().get("auth_state")
         except (ValueError, AttributeError):
@@ -112,8 +110,7 @@ class HubTokenSource:
         token = state.get(self.key) if isinstance(state, dict) else None
         if not isinstance(token, str) or not token:
             raise NotSignedIn(
-                "JupyterHub holds no SRCNet token for you (auth_state is empty or not shared with this "
-                "server: enable_auth_state, and admin:auth_state!user on the 'server' and 'user' roles). Log in to the hub again.",
+                messages.HUB_HOLDS_NO_TOKEN,
                 service="hub",
             )
         return token
@@ -241,10 +238,7 @@ class TokenBroker:
                 await self._read_hub()
             root = self._root
             if root is None:
-                raise NotSignedIn(
-                    "You are not signed in to SRCNet. Sign in from the SRCNet staging sidebar, "
-                    "or ask your administrator how this server receives your SRCNet token."
-                )
+                raise NotSignedIn(messages.NOT_SIGNED_IN)
             if root.seconds_left() > self.margin_s:
                 return root
             if root.refresh and not self.hub:
@@ -257,7 +251,7 @@ class TokenBroker:
                         return root
                     self._root = None
                     raise NotSignedIn(
-                        "Your SRCNet sign-in has expired and could not be renewed. Sign in again.",
+                        messages.SIGN_IN_NOT_RENEWED,
                         err.detail,
                         service="auth",
                     ) from None
@@ -269,11 +263,10 @@ class TokenBroker:
             self._root = None
             if self.hub:
                 raise NotSignedIn(
-                    f"Your SRCNet sign-in through {self.hub.hub} has expired and the hub has not renewed it. "
-                    "Log in to the hub again.",
+                    messages.HUB_SIGN_IN_EXPIRED.format(hub=self.hub.hub),
                     service="hub",
                 )
-            raise NotSignedIn("Your SRCNet sign-in has expired. Sign in again.")
+            raise NotSignedIn(messages.SIGN_IN_EXPIRED)
 
     # --- one token per service -----------------------------------------------------
 
@@ -309,14 +302,12 @@ class TokenBroker:
 
     async def start_device_flow(self) -> None:
         if not self.device_flow:
-            raise InvalidInput("Signing in with a device code is turned off on this server.")
+            raise InvalidInput(messages.DEVICE_CODE_OFF)
         if self._device_task and not self._device_task.done():
             return
         answer = await self.auth.request("GET", "/login/device")
         if not isinstance(answer, dict) or "device_code" not in answer:
-            raise ExtensionError(
-                "The SRCNet Auth API did not start a device sign-in.", None, service="auth", status=502
-            )
+            raise ExtensionError(messages.DEVICE_SIGN_IN_NOT_STARTED, None, service="auth", status=502)
         expires_in = float(answer.get("expires_in") or 600)
         self._error = None
         self._device = {
@@ -363,7 +354,7 @@ class TokenBroker:
 
     def sign_out(self) -> None:
         if self.hub:
-            raise InvalidInput(f"You are signed in to SRCNet through {self.hub.hub}: log out of the hub to sign out.")
+            raise InvalidInput(messages.SIGN_OUT_THROUGH_HUB.format(hub=self.hub.hub))
         if self._device_task:
             self._device_task.cancel()
         self._root, self._source, self._device, self._error = None, None, None, None

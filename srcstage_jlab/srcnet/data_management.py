@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from .. import messages
 from ..errors import ExtensionError, InvalidInput, NotServed
 from ..staging.dids import Did
 from .http import AuthorizedService
@@ -72,11 +73,11 @@ def check_routes(routes: dict[str, str]) -> dict[str, str]:
     for op, spec in merged.items():
         method, _, path = spec.partition(" ")
         if op not in DEFAULT_ROUTES:
-            raise ValueError(f"dm_routes: unknown operation '{op}' (known: {', '.join(DEFAULT_ROUTES)})")
+            raise ValueError(messages.DM_ROUTE_UNKNOWN.format(op=op, known=", ".join(DEFAULT_ROUTES)))
         if spec == "" and op not in REQUIRED:
             continue
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE") or not path.startswith("/"):
-            raise ValueError(f"dm_routes['{op}'] must look like 'POST /data/stage', not '{spec}'")
+            raise ValueError(messages.DM_ROUTE_BAD_SPEC.format(op=op, spec=spec))
     return merged
 
 
@@ -223,7 +224,7 @@ class DataManagement:
         )
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not token:
-            raise InvalidInput("The DM API's download answer carries no access_token.", None, service="data-management")
+            raise InvalidInput(messages.DM_DOWNLOAD_NO_TOKEN, None, service="data-management")
         return str(token)
 
     async def create_collection(self, did: Did, did_type: str, members: list[Did]) -> dict:
@@ -248,7 +249,7 @@ class DataManagement:
         answer = await self._call("stage", json=body, idempotent=False, repeatable=True)
         if not isinstance(answer, dict) or not answer.get("job_id"):
             raise InvalidInput(
-                "The SRCNet Data Management API accepted the staging request but returned no job id.",
+                messages.DM_STAGE_NO_JOB_ID,
                 answer,
                 service="data-management",
             )

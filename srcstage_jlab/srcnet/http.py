@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from .. import messages
 from ..errors import SERVICE_TITLES, Conflict, ExtensionError, NotSignedIn, Unavailable, from_srcnet
 
 RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
@@ -133,7 +134,7 @@ class ServiceClient:
                         return response.json()
                     except ValueError:
                         raise Unavailable(
-                            f"{title} answered with something that is not JSON.",
+                            messages.ANSWER_NOT_JSON.format(title=title),
                             response.text[:500],
                             service=self.service,
                             status=502,
@@ -143,8 +144,7 @@ class ServiceClient:
                 if isinstance(error, Conflict) and unsure is not None and repeatable:
                     # The first try may have gone through before its answer was lost.
                     raise Conflict(
-                        f"{title} refused to repeat a request whose first answer was lost ({unsure.message}). "
-                        "The first request has probably taken effect; it is not tracked here.",
+                        messages.REPEAT_REFUSED_AFTER_LOST_ANSWER.format(title=title, unsure=unsure),
                         error.detail,
                         service=self.service,
                     )

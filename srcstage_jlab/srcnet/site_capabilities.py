@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import messages
 from ..errors import NoDestination
 from ..staging.paths import area_root
 from .http import AuthorizedService
@@ -149,21 +150,15 @@ def choose_destination(
         area = topo.areas.get(area_id) if area_id else topo.area_by_name(rse)
         wanted = area_id or rse
         if area is None:
-            raise NoDestination(f"The configured storage area '{wanted}' is not known to Site Capabilities.")
+            raise NoDestination(messages.AREA_NOT_KNOWN.format(wanted=wanted))
         if reason := why_not_target(area):
-            raise NoDestination(f"The configured storage area {area.name} cannot be a staging target: {reason}.")
+            raise NoDestination(messages.AREA_NOT_A_TARGET.format(area=area, reason=reason))
         return StagingDestination(area, "configured", f"{area.name} is set in this server's configuration.")
 
     hub = topo.find_hub(hub_service_id, hub_host)
     if hub is None and not site_name:
         who = hub_service_id or hub_host
-        raise NoDestination(
-            f"No JupyterHub service '{who}' is listed in Site Capabilities, so the storage next to this "
-            "server is unknown. An administrator can set c.SrcStage.destination_rse."
-            if who
-            else "This server does not know which SRCNet site it runs at. An administrator can set "
-            "c.SrcStage.destination_rse, c.SrcStage.jupyterhub_host or c.SrcStage.site_name."
-        )
+        raise NoDestination(messages.HUB_SERVICE_NOT_LISTED.format(who=who) if who else messages.SITE_UNKNOWN)
     passed_over: list[str] = []
 
     def pick(candidates: list[StorageArea]) -> StorageArea | None:
@@ -197,7 +192,7 @@ def choose_destination(
     if area := pick(site_areas):
         return StagingDestination(area, "site", f"{area.name} is an active storage area of site {site_name}.")
     considered = "; ".join(dict.fromkeys(passed_over)) or "none are listed"
-    raise NoDestination(f"No storage area at site {site_name} can take staged data now ({considered}).")
+    raise NoDestination(messages.NO_AREA_CAN_TAKE_DATA.format(site_name=site_name, considered=considered))
 
 
 class SiteCapabilities:

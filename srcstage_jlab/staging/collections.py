@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import messages
 from ..errors import Conflict, InvalidInput, NotFound
 from .dids import Did, parse_dids
 from .store import JsonFile
@@ -124,10 +125,10 @@ class StoredCollection:
 
 def _clean_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("A collection needs a name.")
+        raise InvalidInput(messages.COLLECTION_NEEDS_NAME)
     name = name.strip()
     if len(name) > 200:
-        raise InvalidInput("A collection name may be at most 200 characters long.")
+        raise InvalidInput(messages.COLLECTION_NAME_TOO_LONG)
     return name
 
 
@@ -151,7 +152,7 @@ class CollectionStore:
         try:
             return self._items[collection_id]
         except KeyError:
-            raise NotFound(f"There is no collection with id '{collection_id}'.") from None
+            raise NotFound(messages.NO_COLLECTION_WITH_ID.format(collection_id=collection_id)) from None
 
     def by_name(self, name: str) -> StoredCollection | None:
         return next((c for c in self._items.values() if c.name == name), None)
@@ -159,7 +160,7 @@ class CollectionStore:
     def _check_unique(self, name: str, own_id: str | None = None) -> None:
         other = self.by_name(name)
         if other and other.id != own_id:
-            raise Conflict(f"A collection named '{name}' already exists.")
+            raise Conflict(messages.COLLECTION_NAME_TAKEN.format(name=name))
 
     async def create(self, name: Any, dids: Iterable[Any] = ()) -> StoredCollection:
         name = _clean_name(name)
@@ -193,14 +194,14 @@ class CollectionStore:
 
     async def import_document(self, document: Any) -> StoredCollection:
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-            raise InvalidInput(f"This is not a collection export (expected format '{EXPORT_FORMAT}').")
+            raise InvalidInput(messages.EXPORT_WRONG_FORMAT.format(EXPORT_FORMAT=EXPORT_FORMAT))
         name = _clean_name(document.get("name"))
         base, n = name, 2
         while self.by_name(name):  # importing twice keeps both, like a file manager would
             name, n = f"{base} ({n})", n + 1
         dids = document.get("dids")
         if not isinstance(dids, list):
-            raise InvalidInput("A collection export needs a list of DIDs.")
+            raise InvalidInput(messages.EXPORT_NEEDS_DIDS)
         return await self.create(name, dids)
 
     async def record_submission(

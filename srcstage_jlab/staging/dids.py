@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import messages
 from ..errors import InvalidInput
 
 NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,24}$")
@@ -62,18 +63,18 @@ def parse_did(value: Any) -> Did:
     if isinstance(value, dict):
         namespace, name = value.get("namespace"), value.get("name")
         if not isinstance(namespace, str) or not isinstance(name, str):
-            raise InvalidInput(f"A DID must have a string namespace and name, got {value!r}.")
+            raise InvalidInput(messages.DID_PARTS_NOT_STRINGS.format(value=value))
         text = f"{namespace}:{name}"
     elif isinstance(value, str):
         text = value.strip()
         if ":" not in text:
-            raise InvalidInput(f"'{text}' is not a DID: write it as namespace:name.")
+            raise InvalidInput(messages.NOT_A_DID.format(text=text))
         namespace, name = text.split(":", 1)
     else:
-        raise InvalidInput(f"A DID must be a 'namespace:name' string, got {type(value).__name__}.")
+        raise InvalidInput(messages.DID_MUST_BE_STRING.format(kind=type(value).__name__))
     problem = namespace_problem(namespace) or name_problem(name)
     if problem:
-        raise InvalidInput(f"'{text}' is not a valid DID: {problem}.")
+        raise InvalidInput(messages.DID_INVALID.format(text=text, problem=problem))
     return Did(namespace, name)
 
 

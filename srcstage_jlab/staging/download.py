@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from .. import messages
+
 CHUNK = 1024 * 1024
 DEFAULT_CONCURRENCY = 4
 
@@ -90,7 +92,7 @@ async def _fetch(client: httpx.AsyncClient, item: FileToFetch, token: str, progr
         if response.status_code == 200:
             have = 0  # the storage ignored the range: start over
         elif response.status_code != 206:
-            raise OSError(f"storage answered HTTP {response.status_code} for {item.did}")
+            raise OSError(messages.DOWNLOAD_HTTP_ERROR.format(response=response, item=item))
         progress.bytes_done += have
         fh = await asyncio.to_thread(open, part, "ab" if have else "wb")
         try:
@@ -101,7 +103,7 @@ async def _fetch(client: httpx.AsyncClient, item: FileToFetch, token: str, progr
             await asyncio.to_thread(fh.close)
     if not await asyncio.to_thread(_intact, part, item):
         part.unlink(missing_ok=True)
-        raise OSError(f"{item.did}: size or adler32 does not match the DID metadata")
+        raise OSError(messages.DOWNLOAD_CHECKSUM_MISMATCH.format(item=item))
     os.replace(part, item.dest)
 
 

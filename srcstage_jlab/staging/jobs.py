@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import messages
 from ..errors import ExtensionError, NotFound, NotSignedIn, Unavailable
 from ..srcnet.http import RETRYING_NOTICE
 from .collections import now_iso
@@ -58,7 +59,7 @@ def state_table(extra: dict[str, str] | None = None) -> dict[str, str]:
     table = dict(STATE_WORDS)
     for word, phase in (extra or {}).items():
         if phase not in PHASES:
-            raise ValueError(f"state_words['{word}'] must be one of {', '.join(PHASES)}, not '{phase}'")
+            raise ValueError(messages.STATE_WORD_BAD_PHASE.format(word=word, phases=", ".join(PHASES), phase=phase))
         table[str(word).strip().upper()] = phase
     return table
 
@@ -259,7 +260,7 @@ class JobTracker:
         try:
             return self._jobs[job_id]
         except KeyError:
-            raise NotFound(f"No staging job '{job_id}' is tracked by this server.") from None
+            raise NotFound(messages.NO_JOB_TRACKED.format(job_id=job_id)) from None
 
     async def add(self, job: TrackedJob, first_answer: dict) -> TrackedJob:
         job.apply(first_answer, self.states)

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from .. import messages
 from ..errors import InvalidInput
 
 # No staging lifetime is longer than this, whatever a deployment's cap: beyond it a value is a
@@ -24,7 +25,7 @@ _ISO_RE = re.compile(
 def parse_lifetime(value: Any) -> int:
     """Seconds from `3600`, `"90s"`, `"30m"`, `"12h"`, `"7d"`, `"2w"`, `"P7D"`, `"PT12H"` or a timedelta."""
     if isinstance(value, bool):
-        raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
+        raise InvalidInput(messages.LIFETIME_WRONG_TYPE)
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, int):
@@ -40,18 +41,16 @@ def parse_lifetime(value: Any) -> int:
         elif (match := _ISO_RE.match(text)) and any(match.groupdict().values()):
             seconds = sum(float(v) * _UNITS[k] for k, v in match.groupdict().items() if v)
         else:
-            raise InvalidInput(f"'{value}' is not a lifetime: use seconds or a duration such as '12h', '7d' or 'P7D'.")
+            raise InvalidInput(messages.LIFETIME_UNPARSEABLE.format(value=value))
     else:
-        raise InvalidInput("A lifetime must be a number of seconds or a duration such as '7d'.")
+        raise InvalidInput(messages.LIFETIME_WRONG_TYPE)
     if math.isnan(seconds):
-        raise InvalidInput("A lifetime must be a number of seconds, not NaN.")
+        raise InvalidInput(messages.LIFETIME_NAN)
     if seconds < 1:
-        raise InvalidInput("A lifetime must be at least one second.")
+        raise InvalidInput(messages.LIFETIME_UNDER_ONE_SECOND)
     if seconds > ABSURD_S:  # also infinity
         shown = str(value) if len(str(value)) <= 30 else str(value)[:27] + "..."
-        raise InvalidInput(
-            f"The lifetime '{shown}' is absurdly long (over 100 years); the longest allowed is much shorter."
-        )
+        raise InvalidInput(messages.LIFETIME_ABSURD.format(shown=shown))
     return int(round(seconds))
 
 
