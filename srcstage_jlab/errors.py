@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import messages
+
 
 class ExtensionError(Exception):
     code = "error"
@@ -82,18 +84,18 @@ class Unavailable(ExtensionError):
 
 # What an SRCNet answer's HTTP status means for our user, and how we say it.
 _SRCNET_STATUS = {
-    400: (InvalidInput, "{service} refused the request as invalid."),
-    401: (NotSignedIn, "{service} did not accept your SRCNet sign-in."),
-    403: (Forbidden, "{service} refused: this is not allowed by SRCNet policy."),
-    404: (NotFound, "{service} could not find it."),
-    409: (Conflict, "{service} refused: it conflicts with what already exists or with policy."),
-    422: (InvalidInput, "{service} refused the request as invalid."),
+    400: (InvalidInput, messages.SRCNET_REFUSED_INVALID),
+    401: (NotSignedIn, messages.SRCNET_REFUSED_SIGN_IN),
+    403: (Forbidden, messages.SRCNET_REFUSED_BY_POLICY),
+    404: (NotFound, messages.SRCNET_NOT_FOUND),
+    409: (Conflict, messages.SRCNET_REFUSED_CONFLICT),
+    422: (InvalidInput, messages.SRCNET_REFUSED_INVALID),
 }
 
 SERVICE_TITLES = {
-    "auth": "The SRCNet Auth API",
-    "site-capabilities": "The SRCNet Site Capabilities API",
-    "data-management": "The SRCNet Data Management API",
+    "auth": messages.TITLE_AUTH,
+    "site-capabilities": messages.TITLE_SITE_CAPABILITIES,
+    "data-management": messages.TITLE_DATA_MANAGEMENT,
 }
 
 
@@ -105,6 +107,8 @@ def from_srcnet(service: str, status: int, detail: Any) -> ExtensionError:
         return cls(template.format(service=title), detail, service=service)
     if status >= 500:
         return Unavailable(
-            f"{title} failed (HTTP {status}). Try again in a moment.", detail, service=service, status=502
+            messages.SRCNET_FAILED.format(title=title, status=status), detail, service=service, status=502
         )
-    return ExtensionError(f"{title} answered HTTP {status}.", detail, service=service, status=502)
+    return ExtensionError(
+        messages.SRCNET_ANSWERED_HTTP.format(title=title, status=status), detail, service=service, status=502
+    )

@@ -25,10 +25,8 @@ if TYPE_CHECKING:
     from .service import StagingService
 
 WHY_NOT = {
-    "extend_stage": "Extending is not available: this Data Management API does not serve changing a staged "
-    "copy's lifetime ({route}: {why}).",
-    "release_stage": "Releasing is not available: this Data Management API does not serve giving a staged "
-    "copy back early ({route}: {why}).",
+    "extend_stage": messages.EXTEND_NOT_SERVED,
+    "release_stage": messages.RELEASE_NOT_SERVED,
 }
 
 
@@ -56,7 +54,9 @@ class JobActions:
         def one(op: str) -> dict:
             served = dm[op]["served"]
             why = (
-                WHY_NOT[op].format(route=dm[op]["route"] or "no route", why=dm[op]["why"]) if served is False else None
+                WHY_NOT[op].format(route=dm[op]["route"] or messages.NO_ROUTE, why=dm[op]["why"])
+                if served is False
+                else None
             )
             return {"available": served, "why": why}
 
@@ -73,9 +73,8 @@ class JobActions:
 
     def _policy(self, lifetime_s: int, what: str) -> None:
         if lifetime_s > self.service.max_lifetime_s:
-            message = (
-                f"The lifetime {lifetimes.describe(lifetime_s)} is longer than the "
-                f"{lifetimes.describe(self.service.max_lifetime_s)} allowed; {what} refused."
+            message = messages.LIFETIME_OVER_CAP_REFUSED.format(
+                asked=lifetimes.describe(lifetime_s), cap=lifetimes.describe(self.service.max_lifetime_s), what=what
             )
             raise PrecheckFailed(
                 message,
@@ -93,7 +92,7 @@ class JobActions:
         if lifetime in (None, ""):
             raise InvalidInput(messages.EXTEND_NEEDS_LIFETIME, extra={"field": "lifetime"})
         lifetime_s = lifetimes.parse_lifetime(lifetime)
-        self._policy(lifetime_s, "the extension is")
+        self._policy(lifetime_s, messages.WHAT_EXTENSION)
         if job.phase in ("failed", "released"):
             raise Conflict(messages.EXTEND_NOTHING_STAGED.format(job=job))
         self._refuse_not_served("extend_stage")
@@ -134,7 +133,7 @@ class JobActions:
                     job.retried_by = None
             if job.phase != "failed":
                 raise Conflict(messages.RETRY_NOT_FAILED.format(job=job))
-            self._policy(job.lifetime_s, "the retry is")
+            self._policy(job.lifetime_s, messages.WHAT_RETRY)
             new = await self._stage_again(job)
             job.retried_by, new.retry_of = new.id, job.id
             await self.service.jobs.changed(job)
@@ -156,7 +155,9 @@ class JobActions:
         answer = await self.dm.stage(destination.area.id, job.lifetime_s, namespace, dids)
         did = job.did
         if job.members is not None:  # the DM makes a new parent container for the new request
-            did = parent_did_in(answer, namespace, set(members)) or f"collection of {len(members)} DIDs in {namespace}"
+            did = parent_did_in(answer, namespace, set(members)) or messages.MEMBERS_DESCRIPTION.format(
+                count=len(members), namespace=namespace
+            )
         new = TrackedJob(
             id=str(answer["job_id"]),
             did=did,

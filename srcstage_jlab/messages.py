@@ -52,6 +52,13 @@ NOT_UNICODE = "is not valid Unicode text"
 NESTED_TOO_DEEPLY = "is nested too deeply (at most {MAX_DEPTH} levels)"
 BODY_TOO_LARGE = "is {size} bytes; at most {most} are accepted"
 QUERY_VALUE_TOO_LONG = "is {length} characters long; at most {most} are allowed"
+# {expected} is one of the kinds below; {got} is what was given, in JSON's words
+MUST_BE_KIND = "must be {expected}, not {got}"
+MUST_NOT_BE_EMPTY = "must not be empty"
+TOO_MANY_ITEMS = "has {count} items; at most {most} are allowed"
+MUST_BE_ONE_OF = "must be one of {allowed}, not {shown}"
+MUST_BE_AT_LEAST = "must be at least {expected}, not {shown}"
+MUST_BE_AT_MOST = "must be at most {expected}, not {shown}"
 NOT_JSON = "is not valid JSON"
 MUST_BE_WHOLE_NUMBER = "must be a whole number"
 IS_REQUIRED = "is required"
@@ -163,3 +170,127 @@ WIDGET_SELECT_TO_REMOVE = "Select DIDs of the collection to remove."
 WIDGET_COLLECTION_EMPTY = "The collection '{collection.name}' is empty: add DIDs first."
 WIDGET_NO_JOB = "No job to act on: stage the collection first."
 WIDGET_ACTION_NOT_APPLICABLE = "{action} does not apply to a job that is {phase}."
+
+# An SRCNet answer that is not a success ({service} and {title} are one of the TITLE_ names)
+TITLE_AUTH = "The SRCNet Auth API"
+TITLE_SITE_CAPABILITIES = "The SRCNet Site Capabilities API"
+TITLE_DATA_MANAGEMENT = "The SRCNet Data Management API"
+SRCNET_REFUSED_INVALID = "{service} refused the request as invalid."
+SRCNET_REFUSED_SIGN_IN = "{service} did not accept your SRCNet sign-in."
+SRCNET_REFUSED_BY_POLICY = "{service} refused: this is not allowed by SRCNet policy."
+SRCNET_NOT_FOUND = "{service} could not find it."
+SRCNET_REFUSED_CONFLICT = "{service} refused: it conflicts with what already exists or with policy."
+SRCNET_FAILED = "{title} failed (HTTP {status}). Try again in a moment."
+SRCNET_ANSWERED_HTTP = "{title} answered HTTP {status}."
+
+# REST answers of the server extension
+REQUEST_REFUSED = "The request was refused."
+UNEXPECTED_ERROR = "Something went wrong in the SRCNet staging extension; the server log has the details."
+
+# Kernel API: errors from the Jupyter server's answers
+HOW_TO_CONNECT = (
+    "Point to it with srcstage.connect('http://127.0.0.1:8888/', token='<jupyter server token>'), "
+    "or set the environment variables {env_url} (and {env_token})."
+)
+HINT_SIGN_IN = "Sign in from the SRCNet staging sidebar in JupyterLab, or run srcstage.sign_in()."
+SERVER_ANSWERED_HTTP = "The server answered HTTP {status}."
+KERNEL_TOKEN_REFUSED = "The Jupyter server refused this kernel's token (HTTP {status} for {url})."
+EXTENSION_NOT_ENABLED = (
+    "{url} does not exist: the srcstage extension is not enabled on that Jupyter server "
+    "(or the URL is not a Jupyter server's base URL)."
+)
+
+# Features the Data Management API here may not serve ({route}: {why} say which route and why)
+SUBMIT_ONLY_NOT_SERVED = (
+    "Submitting without staging is not available: this Data Management API does not serve "
+    "creating a collection DID. Stage instead: the staging request makes the parent DID."
+)
+SEARCH_NOT_SERVED = (
+    "Searching is not available: this Data Management API does not serve listing a namespace. "
+    "Add DIDs by their full name (namespace:name)."
+)
+EXTEND_NOT_SERVED = (
+    "Extending is not available: this Data Management API does not serve changing a staged "
+    "copy's lifetime ({route}: {why})."
+)
+RELEASE_NOT_SERVED = (
+    "Releasing is not available: this Data Management API does not serve giving a staged "
+    "copy back early ({route}: {why})."
+)
+NO_ROUTE = "no route"
+
+# Reading staged files ({area} is a storage area's name, or THE_DESTINATION when not known yet)
+THE_DESTINATION = "the destination"
+FILES_NOT_READABLE = (
+    "Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
+    "API does not serve the download route ({route}: {why})."
+)
+NO_MOUNT = "This server has no mount of {area}, so staged files cannot be opened here. An administrator sets c.SrcStage.mounts."
+
+# Pre-checks before staging ({asked} and {cap} are described lifetimes such as '14 days')
+LIFETIME_OVER_CAP = "The lifetime {asked} is longer than the {cap} allowed."
+# {what} is WHAT_EXTENSION or WHAT_RETRY
+LIFETIME_OVER_CAP_REFUSED = "The lifetime {asked} is longer than the {cap} allowed; {what} refused."
+WHAT_EXTENSION = "the extension is"
+WHAT_RETRY = "the retry is"
+COLLECTION_EMPTY = "The collection is empty."
+COLLECTION_NAMED_EMPTY = "The collection '{name}' is empty."
+
+# What a job staged when it has no parent DID of its own (the confirmed staging request)
+MEMBERS_DESCRIPTION = "collection of {count} DIDs in {namespace}"
+
+# Data Management operations, and why one is not served here
+DM_OPERATIONS = {
+    "list_dids": "searching a namespace",
+    "create_collection": "creating a collection DID",
+    "read_collection": "reading a collection DID",
+    "stage": "the staging request",
+    "stage_status": "the staging status",
+    "download": "a storage read token (download mode)",
+    "extend_stage": "extending a staged copy's lifetime",
+    "release_stage": "releasing a staged copy",
+}
+DM_ROUTE_TURNED_OFF = "set to '' in c.SrcStage.dm_routes"
+DM_ROUTE_MISSING = "answered HTTP {status} {detail!r}"
+DM_NOT_SERVED = "This SRCNet Data Management API does not serve {what} ({route}: {why})."
+
+# Destination: why a storage area cannot take staged data, and how the destination was found
+FORCE_DISABLED = "force-disabled by its operators"
+IN_DOWNTIME = "in {kind} downtime until {until}"
+STORAGE_INACTIVE = "its storage is {reason}"
+AREA_NOT_RSE = "it is of type '{type}', not 'rse'"
+NO_AREAS_LISTED = "none are listed"
+FOUND_BY_CONFIGURATION = "{area} is set in this server's configuration."
+FOUND_BY_HUB_SERVICE = "{area} is the storage area of this JupyterHub."
+FOUND_BY_SIBLING_SERVICE = "{area} serves the compute this JupyterHub runs on."
+FOUND_BY_SITE = "{area} is an active storage area of site {site_name}."
+
+# Sign-in with a device code
+DEVICE_SIGN_IN_DENIED = "The device sign-in was denied. Start again."
+DEVICE_SIGN_IN_EXPIRED = "The device sign-in expired. Start again."
+DEVICE_CODE_EXPIRED = "The device sign-in code expired before it was approved. Start again."
+
+# SRCNet not answering
+SRCNET_SLOW_RETRYING = "SRCNet is slow to answer; retrying"
+SRCNET_TIMED_OUT = "{title} did not answer in time."
+SRCNET_UNREACHABLE = "{title} cannot be reached ({kind})."
+
+# Why Rucio would refuse a DID (the {problem} of DID_INVALID)
+DID_NAME_EMPTY = "the name is empty"
+DID_NAME_TOO_LONG = "the name is {length} characters long; at most {most} are allowed"
+DID_NAME_HAS_DOTDOT = "the name contains '..'"
+DID_NAME_CHARACTERS = (
+    "the name may only contain letters, digits, '.', '-', '_' and '/', and must start with a letter, digit or '/'"
+)
+DID_NAMESPACE_EMPTY = "the namespace is empty"
+DID_NAMESPACE_CHARACTERS = (
+    "the namespace must be 1 to 25 letters, digits, '.', '-' or '_', starting with a letter or digit"
+)
+
+# What staging a collection needs (sizes in MB)
+TOO_MANY_TO_LOCATE = "too many entries to locate before submitting; Submit first to count them"
+OVER_QUOTA = (
+    "This collection needs {needed:.1f} MB but only {left:.1f} MB of your quota is left at {destination} "
+    "({used:.1f} of {limit:.1f} MB used). Stage less, free space by releasing a staged copy you no longer need, "
+    "or ask the site for more quota."
+)

@@ -22,7 +22,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from . import validation
+from . import messages, validation
 from .errors import ExtensionError, InvalidInput
 from .service import StagingService
 
@@ -43,12 +43,10 @@ def answers_errors(method: Callable[..., Awaitable[None]]) -> Callable[..., Awai
         except tornado.web.HTTPError as err:  # tornado's own refusals (e.g. a bad argument) stay client errors
             if err.status_code >= 500:
                 raise
-            self.fail(InvalidInput(err.log_message or err.reason or "The request was refused.", status=err.status_code))
+            self.fail(InvalidInput(err.log_message or err.reason or messages.REQUEST_REFUSED, status=err.status_code))
         except Exception:
             self.log.exception("srcstage: unexpected error in %s %s", self.request.method, self.request.path)
-            self.fail(
-                ExtensionError("Something went wrong in the SRCNet staging extension; the server log has the details.")
-            )
+            self.fail(ExtensionError(messages.UNEXPECTED_ERROR))
 
     return wrapper
 

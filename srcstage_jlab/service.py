@@ -175,10 +175,7 @@ class StagingService:
         create = dm["create_collection"]
         submit = {
             "available": create["served"] is not False,
-            "why": None
-            if create["served"] is not False
-            else "Submitting without staging is not available: this Data Management API does not serve "
-            "creating a collection DID. Stage instead: the staging request makes the parent DID.",
+            "why": None if create["served"] is not False else messages.SUBMIT_ONLY_NOT_SERVED,
         }
         search = dm["list_dids"]
         return {
@@ -186,10 +183,7 @@ class StagingService:
             "submit_only": submit,
             "search": {
                 "available": search["served"] is not False,
-                "why": None
-                if search["served"] is not False
-                else "Searching is not available: this Data Management API does not serve listing a namespace. "
-                "Add DIDs by their full name (namespace:name).",
+                "why": None if search["served"] is not False else messages.SEARCH_NOT_SERVED,
             },
             "stage_via": "collection" if create["served"] is not False else "staging request",
             "job_actions": self.actions.capabilities(),
@@ -202,15 +196,16 @@ class StagingService:
         cached = self._destination[1] if self._destination else None
         if cached is None and self.settings.access == "auto" and self.settings.mounts:
             return {"mode": None, "available": None, "why": None}  # which mount applies is not known yet
-        area = cached.area.name if cached else "the destination"
+        area = cached.area.name if cached else messages.THE_DESTINATION
         if cached is not None and not self._downloads(cached):
             mounted = bool(self.mount_for(cached))
             why = None if mounted else self._no_mount_why(area)
             return {"mode": "mount", "available": mounted, "why": why}
         download = self.dm.capabilities()["download"]
         why = (
-            f"Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
-            f"API does not serve the download route ({download['route'] or 'no route'}: {download['why']})."
+            messages.FILES_NOT_READABLE.format(
+                area=area, route=download["route"] or messages.NO_ROUTE, why=download["why"]
+            )
             if download["served"] is False
             else None
         )
@@ -218,10 +213,7 @@ class StagingService:
 
     @staticmethod
     def _no_mount_why(area: str) -> str:
-        return (
-            f"This server has no mount of {area}, so staged files cannot be opened here. "
-            "An administrator sets c.SrcStage.mounts."
-        )
+        return messages.NO_MOUNT.format(area=area)
 
     async def learn_read_files(self) -> None:
         """Learn the destination (cached) so the reason names it, and in download mode, once, whether
@@ -475,8 +467,9 @@ class StagingService:
             problems.append(
                 {
                     "code": "lifetime_over_cap",
-                    "message": f"The lifetime {lifetimes.describe(lifetime_s)} is longer than the "
-                    f"{lifetimes.describe(self.max_lifetime_s)} allowed.",
+                    "message": messages.LIFETIME_OVER_CAP.format(
+                        asked=lifetimes.describe(lifetime_s), cap=lifetimes.describe(self.max_lifetime_s)
+                    ),
                 }
             )
         destination = None
@@ -494,7 +487,7 @@ class StagingService:
         lifetime_s = self.parse_lifetime(lifetime)
         problems, destination = await self._policy_problems(lifetime_s)
         if not collection.entries:
-            problems.append({"code": "empty", "message": "The collection is empty."})
+            problems.append({"code": "empty", "message": messages.COLLECTION_EMPTY})
         submitted = collection.is_submitted_current
         files = size = None
         readable = submitted and collection.collection_did and self.dm.serves("read_collection")
@@ -550,7 +543,7 @@ class StagingService:
         lifetime_s = self.parse_lifetime(lifetime)
         problems, _ = await self._policy_problems(lifetime_s)
         if not collection.entries:
-            problems.append({"code": "empty", "message": f"The collection '{collection.name}' is empty."})
+            problems.append({"code": "empty", "message": messages.COLLECTION_NAMED_EMPTY.format(name=collection.name)})
         if problems:  # refused before anything is created anywhere
             raise PrecheckFailed(
                 problems[0]["message"],
@@ -614,7 +607,7 @@ class StagingService:
             return existing
         answer = await self.dm.stage(destination.area.id, lifetime_s, namespace, collection.dids)
         parent = parent_did_in(answer, namespace, set(members))
-        description = f"collection of {len(members)} DIDs in {namespace}"
+        description = messages.MEMBERS_DESCRIPTION.format(count=len(members), namespace=namespace)
         job = TrackedJob(
             id=str(answer["job_id"]),
             did=parent or description,

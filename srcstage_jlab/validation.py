@@ -177,19 +177,20 @@ def _message(error: jsonschema.ValidationError) -> str:
     kind, expected = error.validator, error.validator_value
     shown = repr(error.instance) if len(repr(error.instance)) <= 60 else repr(error.instance)[:57] + "..."
     if kind == "type":
-        return f"must be {_KIND.get(expected, expected)}, not {_json_kind(error.instance)}"
+        return messages.MUST_BE_KIND.format(expected=_KIND.get(expected, expected), got=_json_kind(error.instance))
     if kind == "maxLength":
-        return f"is {len(error.instance)} characters long; at most {expected} are allowed"
+        return messages.QUERY_VALUE_TOO_LONG.format(length=len(error.instance), most=expected)
     if kind == "minLength":
-        return "must not be empty"
+        return messages.MUST_NOT_BE_EMPTY
     if kind == "maxItems":
-        return f"has {len(error.instance)} items; at most {expected} are allowed"
+        return messages.TOO_MANY_ITEMS.format(count=len(error.instance), most=expected)
     if kind == "enum":
-        return f"must be one of {', '.join(map(repr, expected))}, not {shown}"
+        return messages.MUST_BE_ONE_OF.format(allowed=", ".join(map(repr, expected)), shown=shown)
     if kind == "required":
-        return "is required"
+        return messages.IS_REQUIRED
     if kind in ("minimum", "maximum"):
-        return f"must be {'at least' if kind == 'minimum' else 'at most'} {expected}, not {shown}"
+        bound = messages.MUST_BE_AT_LEAST if kind == "minimum" else messages.MUST_BE_AT_MOST
+        return bound.format(expected=expected, shown=shown)
     return error.message[:200]
 
 

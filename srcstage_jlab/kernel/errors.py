@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .. import messages
 from ..errors import SERVICE_TITLES
 
 if TYPE_CHECKING:
@@ -15,10 +16,7 @@ if TYPE_CHECKING:
 
 ENV_URL = "SRCSTAGE_SERVER_URL"
 ENV_TOKEN = "SRCSTAGE_SERVER_TOKEN"
-HOW_TO_CONNECT = (
-    "Point to it with srcstage.connect('http://127.0.0.1:8888/', token='<jupyter server token>'), "
-    f"or set the environment variables {ENV_URL} (and {ENV_TOKEN})."
-)
+HOW_TO_CONNECT = messages.HOW_TO_CONNECT.format(env_url=ENV_URL, env_token=ENV_TOKEN)
 
 
 def format_detail(detail: Any) -> str:
@@ -84,7 +82,7 @@ class NotSignedInError(SrcStageError):
     """This Jupyter server holds no valid SRCNet sign-in (or SRCNet refused it)."""
 
     code = "not_signed_in"
-    hint = "Sign in from the SRCNet staging sidebar in JupyterLab, or run srcstage.sign_in()."
+    hint = messages.HINT_SIGN_IN
 
 
 class PolicyError(SrcStageError):
@@ -190,7 +188,7 @@ def error_from_payload(status: int | None, payload: Any) -> SrcStageError:
     if not isinstance(payload, dict):
         payload = {}
     code = payload.get("code")
-    message = payload.get("message") or payload.get("reason") or f"The server answered HTTP {status}."
+    message = payload.get("message") or payload.get("reason") or messages.SERVER_ANSWERED_HTTP.format(status=status)
     cls = CODE_TO_ERROR.get(code) if isinstance(code, str) else None
     if cls is None:
         cls = ServiceUnavailableError if status and status >= 500 else _STATUS_TO_ERROR.get(status or 0, SrcStageError)
@@ -215,14 +213,13 @@ def error_from_response(response: httpx.Response) -> SrcStageError:
     if not ours and response.status_code in (401, 403):
         # Jupyter's own authentication, not SRCNet policy.
         return ServerNotFoundError(
-            f"The Jupyter server refused this kernel's token (HTTP {response.status_code} for {url}).",
+            messages.KERNEL_TOKEN_REFUSED.format(status=response.status_code, url=url),
             status=response.status_code,
             payload=payload if isinstance(payload, dict) else None,
         )
     if not ours and response.status_code == 404:
         return ServerNotFoundError(
-            f"{url} does not exist: the srcstage extension is not enabled on that Jupyter server "
-            "(or the URL is not a Jupyter server's base URL).",
+            messages.EXTENSION_NOT_ENABLED.format(url=url),
             status=404,
         )
     return error_from_payload(response.status_code, payload)

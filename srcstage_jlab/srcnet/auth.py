@@ -335,10 +335,12 @@ class TokenBroker:
                         interval += 5
                         continue
                     if "expired_token" in text or "access_denied" in text:
-                        reason = "was denied" if "access_denied" in text else "expired"
-                        self._error = NotSignedIn(
-                            f"The device sign-in {reason}. Start again.", err.detail, service="auth"
+                        message = (
+                            messages.DEVICE_SIGN_IN_DENIED
+                            if "access_denied" in text
+                            else messages.DEVICE_SIGN_IN_EXPIRED
                         )
+                        self._error = NotSignedIn(message, err.detail, service="auth")
                         return
                     if err.status >= 500:
                         continue  # the Auth API hiccuped; keep waiting until the code expires
@@ -346,9 +348,7 @@ class TokenBroker:
                     return
                 self._set_root(TokenPair.from_answer(answer), "device")
                 return
-            self._error = NotSignedIn(
-                "The device sign-in code expired before it was approved. Start again.", service="auth"
-            )
+            self._error = NotSignedIn(messages.DEVICE_CODE_EXPIRED, service="auth")
         finally:
             self._device = None
 

@@ -48,16 +48,7 @@ DEFAULT_ROUTES: dict[str, str] = {
 # are optional capabilities with a fallback.
 REQUIRED = frozenset({"namespaces", "locate", "metadata", "stage", "stage_status"})
 OPTIONAL = tuple(op for op in DEFAULT_ROUTES if op not in REQUIRED)
-WHAT = {
-    "list_dids": "searching a namespace",
-    "create_collection": "creating a collection DID",
-    "read_collection": "reading a collection DID",
-    "stage": "the staging request",
-    "stage_status": "the staging status",
-    "download": "a storage read token (download mode)",
-    "extend_stage": "extending a staged copy's lifetime",
-    "release_stage": "releasing a staged copy",
-}
+WHAT = messages.DM_OPERATIONS
 # A job id no DM has: asking to change it tells whether the route exists (404 about the job,
 # or 422) without changing anything.
 PROBE_JOB_ID = "srcstage-probe-no-such-job"
@@ -100,7 +91,7 @@ class DataManagement:
         self.bulk_timeout = bulk_timeout
         # operation -> why it is not served; learnt once, kept for the server's life
         self.not_served: dict[str, str] = {
-            op: "set to '' in c.SrcStage.dm_routes" for op, spec in self.routes.items() if not spec
+            op: messages.DM_ROUTE_TURNED_OFF for op, spec in self.routes.items() if not spec
         }
         self.served: set[str] = set()
 
@@ -118,8 +109,9 @@ class DataManagement:
 
     def _not_served_error(self, op: str) -> NotServed:
         return NotServed(
-            f"This SRCNet Data Management API does not serve {WHAT.get(op, op)} "
-            f"({self.routes[op] or 'no route'}: {self.not_served[op]}).",
+            messages.DM_NOT_SERVED.format(
+                what=WHAT.get(op, op), route=self.routes[op] or messages.NO_ROUTE, why=self.not_served[op]
+            ),
             service="data-management",
             extra={"operation": op},
         )
@@ -146,7 +138,7 @@ class DataManagement:
         except ExtensionError as err:
             if not route_missing(err):
                 raise
-            self.not_served[op] = f"answered HTTP {err.srcnet_status} {err.detail!r}"
+            self.not_served[op] = messages.DM_ROUTE_MISSING.format(status=err.srcnet_status, detail=err.detail)
             raise self._not_served_error(op) from None
         self.served.add(op)
         return answer

@@ -27,7 +27,7 @@ RETRY_BACKOFF_S = (0.2, 0.6, 1.5, 3.0)
 # A time-out already cost the whole timeout (up to `bulk_request_timeout`): after this many,
 # say so instead of making the user wait for every retry's timeout too.
 MAX_TIMEOUTS = 3
-RETRYING_NOTICE = "SRCNet is slow to answer; retrying"
+RETRYING_NOTICE = messages.SRCNET_SLOW_RETRYING
 
 # httpx logs each request URL at INFO, and Auth API URLs carry tokens in their query
 # string: keep those records from ever being written, whatever a deployment's log setup.
@@ -109,13 +109,16 @@ class ServiceClient:
             except httpx.TimeoutException:
                 self.log.warning("srcstage: %s %s %s timed out", self.service, method, path)
                 error: ExtensionError = Unavailable(
-                    f"{title} did not answer in time.", None, service=self.service, status=504
+                    messages.SRCNET_TIMED_OUT.format(title=title), None, service=self.service, status=504
                 )
                 timeouts += 1
             except httpx.TransportError as exc:
                 self.log.warning("srcstage: %s %s %s failed: %s", self.service, method, path, type(exc).__name__)
                 error = Unavailable(
-                    f"{title} cannot be reached ({type(exc).__name__}).", None, service=self.service, status=503
+                    messages.SRCNET_UNREACHABLE.format(title=title, kind=type(exc).__name__),
+                    None,
+                    service=self.service,
+                    status=503,
                 )
             else:
                 self.calls += 1

@@ -32,14 +32,14 @@ def _parse_time(text: str) -> datetime | None:
 def inactive_reason(obj: dict, now: datetime) -> str | None:
     """Why a Site Capabilities object is not usable now (force-disabled or in downtime), or None."""
     if obj.get("is_force_disabled"):
-        return "force-disabled by its operators"
+        return messages.FORCE_DISABLED
     for downtime in obj.get("downtime") or []:
         start, _, end = str(downtime.get("date_range", "")).partition(" to ")
         start_at, end_at = _parse_time(start), _parse_time(end)
         if start_at and end_at and start_at <= now <= end_at:
             kind = downtime.get("type") or "a"
             reason = downtime.get("reason")
-            return f"in {kind.lower()} downtime until {end_at.isoformat(timespec='minutes')}" + (
+            return messages.IN_DOWNTIME.format(kind=kind.lower(), until=end_at.isoformat(timespec="minutes")) + (
                 f" ({reason})" if reason else ""
             )
     return None
@@ -97,7 +97,7 @@ class Topology:
                             node=node.get("name"),
                             root=area_root(storage.get("base_path"), area.get("relative_path")),
                             inactive_reason=inactive_reason(area, now)
-                            or (f"its storage is {storage_reason}" if storage_reason else None),
+                            or (messages.STORAGE_INACTIVE.format(reason=storage_reason) if storage_reason else None),
                         )
                 for compute in site.get("compute") or []:
                     for service in compute.get("associated_local_services") or []:
@@ -132,7 +132,7 @@ class StagingDestination:
 
 def why_not_target(area: StorageArea) -> str | None:
     if area.type != "rse":
-        return f"it is of type '{area.type}', not 'rse'"
+        return messages.AREA_NOT_RSE.format(type=area.type)
     return area.inactive_reason
 
 
@@ -153,7 +153,7 @@ def choose_destination(
             raise NoDestination(messages.AREA_NOT_KNOWN.format(wanted=wanted))
         if reason := why_not_target(area):
             raise NoDestination(messages.AREA_NOT_A_TARGET.format(area=area, reason=reason))
-        return StagingDestination(area, "configured", f"{area.name} is set in this server's configuration.")
+        return StagingDestination(area, "configured", messages.FOUND_BY_CONFIGURATION.format(area=area.name))
 
     hub = topo.find_hub(hub_service_id, hub_host)
     if hub is None and not site_name:
@@ -175,7 +175,7 @@ def choose_destination(
     if hub is not None:
         own = topo.areas.get(hub.get("associated_storage_area_id") or "")
         if own and (area := pick([own])):
-            return StagingDestination(area, "hub service", f"{area.name} is the storage area of this JupyterHub.")
+            return StagingDestination(area, "hub service", messages.FOUND_BY_HUB_SERVICE.format(area=area.name))
         siblings = [
             topo.areas[s["associated_storage_area_id"]]
             for s in topo.services
@@ -184,14 +184,12 @@ def choose_destination(
             and s.get("associated_storage_area_id") in topo.areas
         ]
         if area := pick(list({a.id: a for a in siblings}.values())):
-            return StagingDestination(
-                area, "sibling service", f"{area.name} serves the compute this JupyterHub runs on."
-            )
+            return StagingDestination(area, "sibling service", messages.FOUND_BY_SIBLING_SERVICE.format(area=area.name))
         site_name = hub.get("_site") or site_name
     site_areas = [a for a in topo.areas.values() if a.site == site_name]
     if area := pick(site_areas):
-        return StagingDestination(area, "site", f"{area.name} is an active storage area of site {site_name}.")
-    considered = "; ".join(dict.fromkeys(passed_over)) or "none are listed"
+        return StagingDestination(area, "site", messages.FOUND_BY_SITE.format(area=area.name, site_name=site_name))
+    considered = "; ".join(dict.fromkeys(passed_over)) or messages.NO_AREAS_LISTED
     raise NoDestination(messages.NO_AREA_CAN_TAKE_DATA.format(site_name=site_name, considered=considered))
 
 

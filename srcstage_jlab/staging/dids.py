@@ -35,24 +35,21 @@ class Did:
 def name_problem(name: str) -> str | None:
     """Why Rucio would refuse this DID name, or None."""
     if not name:
-        return "the name is empty"
+        return messages.DID_NAME_EMPTY
     if len(name) > MAX_NAME:
-        return f"the name is {len(name)} characters long; at most {MAX_NAME} are allowed"
+        return messages.DID_NAME_TOO_LONG.format(length=len(name), most=MAX_NAME)
     if ".." in name:
-        return "the name contains '..'"
+        return messages.DID_NAME_HAS_DOTDOT
     if not NAME_RE.match(name):
-        return (
-            "the name may only contain letters, digits, '.', '-', '_' and '/', "
-            "and must start with a letter, digit or '/'"
-        )
+        return messages.DID_NAME_CHARACTERS
     return None
 
 
 def namespace_problem(namespace: str) -> str | None:
     if not namespace:
-        return "the namespace is empty"
+        return messages.DID_NAMESPACE_EMPTY
     if not NAMESPACE_RE.match(namespace):
-        return "the namespace must be 1 to 25 letters, digits, '.', '-' or '_', starting with a letter or digit"
+        return messages.DID_NAMESPACE_CHARACTERS
     return None
 
 

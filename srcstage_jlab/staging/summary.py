@@ -17,6 +17,7 @@ import re
 import time
 from typing import Any
 
+from .. import messages
 from ..errors import ExtensionError
 from .dids import Did
 from .paths import deterministic_suffix
@@ -76,7 +77,7 @@ class StageSummary:
                     "files": len(file_entries) if not others else None,
                     "where": None,
                     "already": None,
-                    "unknown_reason": "too many entries to locate before submitting; Submit first to count them",
+                    "unknown_reason": messages.TOO_MANY_TO_LOCATE,
                 }
             targets, files_known = [e.did for e in entries], True
         semaphore = asyncio.Semaphore(CONCURRENCY)
@@ -164,10 +165,11 @@ def over_quota_problem(verdict: dict, destination_name: str) -> dict | None:
     mb = 1_000_000
     return {
         "code": "over_quota",
-        "message": (
-            f"This collection needs {verdict['needed'] / mb:.1f} MB but only {max(verdict['left'], 0) / mb:.1f} MB "
-            f"of your quota is left at {destination_name} ({verdict['used'] / mb:.1f} of {verdict['limit'] / mb:.1f}"
-            " MB used). Stage less, free space by releasing a staged copy you no longer need, or ask the site for"
-            " more quota."
+        "message": messages.OVER_QUOTA.format(
+            needed=verdict["needed"] / mb,
+            left=max(verdict["left"], 0) / mb,
+            destination=destination_name,
+            used=verdict["used"] / mb,
+            limit=verdict["limit"] / mb,
         ),
     }
