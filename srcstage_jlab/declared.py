@@ -176,5 +176,5 @@ def require(
         raise api.InvalidInputError(messages.NO_DIDS_AND_NO_NOTEBOOK)
     collections = declared_data(source)
     if not collections:
-        raise api.InvalidInputError(messages.NOTEBOOK_DECLARES_NO_DATA.format(METADATA_KEY=METADATA_KEY))
+        raise api.InvalidInputError(messages.NOTEBOOK_DECLARES_NO_DATA.format(key=METADATA_KEY))
     return {c.name: stage_declared(c, timeout=timeout, progress=progress) for c in collections}

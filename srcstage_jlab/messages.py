@@ -49,7 +49,7 @@ OPENAPI_NO_OPERATION = "openapi.yaml does not describe {method} {path}"
 MUST_BE_JSON_OBJECT = "must be a JSON object"
 MUST_BE_BOOLEAN = "must be true or false"
 NOT_UNICODE = "is not valid Unicode text"
-NESTED_TOO_DEEPLY = "is nested too deeply (at most {MAX_DEPTH} levels)"
+NESTED_TOO_DEEPLY = "is nested too deeply (at most {most} levels)"
 BODY_TOO_LARGE = "is {size} bytes; at most {most} are accepted"
 QUERY_VALUE_TOO_LONG = "is {length} characters long; at most {most} are allowed"
 # {expected} is one of the kinds below; {got} is what was given, in JSON's words
@@ -86,11 +86,12 @@ LIFETIME_UNPARSEABLE = "'{value}' is not a lifetime: use seconds or a duration s
 COLLECTION_NEEDS_NAME = "A collection needs a name."
 COLLECTION_NAME_TOO_LONG = "A collection name may be at most 200 characters long."
 COLLECTION_NAME_TAKEN = "A collection named '{name}' already exists."
-EXPORT_WRONG_FORMAT = "This is not a collection export (expected format '{EXPORT_FORMAT}')."
+EXPORT_WRONG_FORMAT = "This is not a collection export (expected format '{expected}')."
 EXPORT_NEEDS_DIDS = "A collection export needs a list of DIDs."
 NO_COLLECTION_WITH_ID = "There is no collection with id '{collection_id}'."
 
 # Staging jobs
+NO_STATE_GIVEN = "(no state given)"
 NO_JOB_TRACKED = "No staging job '{job_id}' is tracked by this server."
 STATE_WORD_BAD_PHASE = "state_words['{word}'] must be one of {phases}, not '{phase}'"
 
@@ -121,7 +122,7 @@ DESTINATION_MOVED = "Job {job.id} staged to {staged_to}, but this server's desti
 # Data declared in a notebook's metadata (srcstage.require); the short texts follow a field path
 DECLARED_NEEDS_COLLECTIONS_LIST = 'must be an object with a list "collections"'
 NO_DIDS_AND_NO_NOTEBOOK = "No DIDs given and the running notebook could not be found: pass the DIDs (srcstage.require('ns:name', ...)) or the notebook (srcstage.require(notebook='analysis.ipynb'))."
-NOTEBOOK_DECLARES_NO_DATA = "The notebook declares no data (no metadata.{METADATA_KEY})."
+NOTEBOOK_DECLARES_NO_DATA = "The notebook declares no data (no metadata.{key})."
 DECLARED_COLLECTION_NOT_AN_OBJECT = "must be an object with name, dids and an optional lifetime"
 DECLARED_NAME_MISSING = "give the collection a name"
 DECLARED_DIDS_MISSING = "give a non-empty list of DIDs (namespace:name)"
@@ -129,6 +130,11 @@ DECLARED_LIFETIME_INVALID = "a number of seconds or a text such as '7d'"
 DECLARED_TWICE = "{name!r} is declared twice"
 
 # Kernel API: finding the Jupyter server
+# How the server was found (said after "found by")
+FOUND_BY_HUB_PREFIX_AND_RUNTIME_FILE = "$JUPYTERHUB_SERVICE_PREFIX and a runtime file"
+FOUND_BY_HUB_PREFIX = "$JUPYTERHUB_SERVICE_PREFIX (port 8888)"
+FOUND_BY_PARENT_RUNTIME_FILE = "the runtime file of the server that started this kernel"
+FOUND_BY_ONLY_SERVER = "the only running server with srcstage"
 SEVERAL_SERVERS = "Several Jupyter servers with srcstage run here ({listed}); say which one to use."
 NO_SERVER_FOUND = (
     "Could not find the Jupyter server to talk to: {env_url} is not set, there are no JupyterHub variables, and of "
@@ -136,6 +142,8 @@ NO_SERVER_FOUND = (
 )
 
 # Kernel API: talking to the Jupyter server
+SERVER_TIMED_OUT = "The Jupyter server at {url} did not answer in time ({kind})."
+SERVER_UNREACHABLE = "Could not reach the Jupyter server at {url} (found by {found_by}): {err}"
 NOT_A_SERVER_URL = "{url!r} is not a Jupyter server URL such as 'http://127.0.0.1:8888/'."
 SERVER_ANSWER_NOT_JSON = "{response.request.url} did not answer JSON: is this the srcstage extension?"
 
@@ -155,13 +163,29 @@ NO_COLLECTION_NAMED = "There is no collection named '{name}'."
 # {why} is ": <the reason>" or "."
 SIGN_IN_INCOMPLETE = "The SRCNet sign-in did not complete{why}"
 IMPORT_FILE_NOT_EXPORT = "{p} is not a collection export: {err}"
+PATH_STAGING_STARTED = "\nStaging started for you: job {job_id} (wait with srcstage.job('{job_id}').wait(), then call srcstage.path again)."
+PATHS_WAIT_FIRST = " Wait for it with job.wait() (or await job.await_done()) first."
+DEVICE_SIGN_IN_PROMPT = "To sign in to SRCNet, open {url} and enter the code {code}."
+JOB_STATE_UNREADABLE = "(cannot read the job's state: {why}; retrying)"
+JOB_WAIT_TIMED_OUT = (
+    "Staging job {job_id} did not finish within {timeout:g} s (state {state}); it goes on: "
+    "wait again with srcstage.job('{job_id}').wait()."
+)
+# followed by ". <SRCNet's message>" or "."
+JOB_FAILED = "Staging job {job_id} ({what}) failed: state {state}"
 IMPORT_NOT_EXPORT = "That is not a collection export: {err}"
 
 # Running a notebook with its own Jupyter server
+RUN_SERVER_STARTED = "started a Jupyter server for this run on {url} (log: {log.name})"
+RUN_CELL_FAILED = "a cell failed:\n{err}"
+RUN_WROTE = "wrote {output}"
+RUN_CANNOT_READ = "cannot read {notebook}: {err}"
+RUN_NO_DATA_DECLARED = "{notebook.name} declares no data (no metadata.srcstage): running it as it is."
+RUN_COLLECTION_DIDS = "{name}: {count} DID(s)"
+RUN_COLLECTION_STAGED = "{name}: {count} file(s) at the destination"
+RUN_STAGING_FAILED = "staging did not succeed, so {notebook.name} was not run.\n{err}"
 RUN_SERVER_EXITED = "The Jupyter server started for this run exited (code {proc.returncode}); see {log.name}."
-RUN_SERVER_SILENT = (
-    "The Jupyter server started for this run did not answer in {SERVER_START_TIMEOUT_S:.0f} s; see {log.name}."
-)
+RUN_SERVER_SILENT = "The Jupyter server started for this run did not answer in {timeout:.0f} s; see {log.name}."
 
 # The ipywidgets helper
 WIDGET_CHOOSE_NAMESPACE = "Choose a namespace to search in."
@@ -294,3 +318,8 @@ OVER_QUOTA = (
     "({used:.1f} of {limit:.1f} MB used). Stage less, free space by releasing a staged copy you no longer need, "
     "or ask the site for more quota."
 )
+
+# Kernel API: progress of a job or a download
+NO_STATE = "(no state)"
+STATE_NOT_KNOWN = " (state not known to srcstage; still waiting)"
+DOWNLOADED_STATE = "downloaded ({reused} reused, {refetched} fetched again, {failed} failed)"

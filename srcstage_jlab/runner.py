@@ -90,10 +90,10 @@ def _private_server(root_dir: Path, config: Path | None):
             except (api.ServerNotFoundError, api.ServiceUnavailableError):
                 if time.monotonic() > deadline:
                     raise api.ServerNotFoundError(
-                        messages.RUN_SERVER_SILENT.format(SERVER_START_TIMEOUT_S=SERVER_START_TIMEOUT_S, log=log)
+                        messages.RUN_SERVER_SILENT.format(timeout=SERVER_START_TIMEOUT_S, log=log)
                     ) from None
                 time.sleep(0.3)
-        _say(f"started a Jupyter server for this run on {url} (log: {log.name})")
+        _say(messages.RUN_SERVER_STARTED.format(url=url, log=log))
         yield client, url, token
     finally:
         if proc.poll() is None:
@@ -134,10 +134,10 @@ def _execute(notebook: Path, nb, output: Path, cell_timeout: float | None, kerne
     try:
         nbclient.NotebookClient(nb, **options).execute()
     except CellExecutionError as err:
-        _say(f"a cell failed:\n{err}")
+        _say(messages.RUN_CELL_FAILED.format(err=err))
         code = EXIT_CELL_FAILED
     nbformat.write(nb, str(output))
-    _say(f"wrote {output}")
+    _say(messages.RUN_WROTE.format(output=output))
     return code
 
 
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         nb = nbformat.read(str(notebook), as_version=4)
         declared = declared_data(nb)
     except (OSError, ValueError) as err:
-        _say(f"cannot read {notebook}: {err}")
+        _say(messages.RUN_CANNOT_READ.format(notebook=notebook, err=err))
         return EXIT_BAD_INPUT
     except api.InvalidInputError as err:
         _say(str(err))
@@ -157,20 +157,20 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output).resolve() if args.output else notebook.with_suffix(".run.ipynb")
     config = Path(args.config).resolve() if args.config else None
     if not declared:
-        _say(f"{notebook.name} declares no data (no metadata.srcstage): running it as it is.")
+        _say(messages.RUN_NO_DATA_DECLARED.format(notebook=notebook))
     try:
         with _server(notebook, args.server_url, args.server_token, config) as (client, url, token):
             for collection in declared:
-                _say(f"{collection.name}: {len(collection.dids)} DID(s)")
+                _say(messages.RUN_COLLECTION_DIDS.format(name=collection.name, count=len(collection.dids)))
                 paths = stage_declared(collection, timeout=args.timeout, progress=sys.stderr, client=client)
-                _say(f"{collection.name}: {len(paths)} file(s) at the destination")
+                _say(messages.RUN_COLLECTION_STAGED.format(name=collection.name, count=len(paths)))
             if args.no_execute:
                 return 0
             # The kernel nbclient starts inherits our environment: point it to the same server.
             os.environ.update({api.ENV_URL: url, api.ENV_TOKEN: token or "", ENV_NOTEBOOK: str(notebook)})
             return _execute(notebook, nb, output, args.cell_timeout, args.kernel)
     except api.SrcStageError as err:
-        _say(f"staging did not succeed, so {notebook.name} was not run.\n{err}")
+        _say(messages.RUN_STAGING_FAILED.format(notebook=notebook, err=err))
         return EXIT_STAGING
 
 

@@ -212,7 +212,7 @@ def _walk(data: Any) -> None:
         value, depth, path = stack.pop()
         if isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
-                raise _refuse(_where(path), messages.NESTED_TOO_DEEPLY.format(MAX_DEPTH=MAX_DEPTH))
+                raise _refuse(_where(path), messages.NESTED_TOO_DEEPLY.format(most=MAX_DEPTH))
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str):
@@ -238,7 +238,7 @@ def parse_body(raw: bytes) -> Any:
     try:
         data = json.loads(raw)
     except RecursionError:
-        raise _refuse("body", messages.NESTED_TOO_DEEPLY.format(MAX_DEPTH=MAX_DEPTH)) from None
+        raise _refuse("body", messages.NESTED_TOO_DEEPLY.format(most=MAX_DEPTH)) from None
     except (ValueError, UnicodeDecodeError):
         raise _refuse("body", messages.NOT_JSON) from None
     _walk(data)

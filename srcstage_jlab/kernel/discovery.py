@@ -142,7 +142,7 @@ def discover(
         same = [s for s in servers if (s.get("base_url") or "/") == prefix]
         info = next((s for s in same if s.get("pid") == ppid), same[0] if len(same) == 1 else None)
         if info:
-            client = _runtime_client(info, "$JUPYTERHUB_SERVICE_PREFIX and a runtime file", timeout)
+            client = _runtime_client(info, messages.FOUND_BY_HUB_PREFIX_AND_RUNTIME_FILE, timeout)
             client.token = hub_token
             return client
         return Client(
@@ -150,17 +150,17 @@ def discover(
             hub_token,
             timeout=timeout,
             verify=_hub_ssl(env),
-            found_by="$JUPYTERHUB_SERVICE_PREFIX (port 8888)",
+            found_by=messages.FOUND_BY_HUB_PREFIX,
         )
 
     parent = [s for s in servers if s.get("pid") == ppid]
     if parent:
-        return _runtime_client(parent[0], "the runtime file of the server that started this kernel", timeout)
+        return _runtime_client(parent[0], messages.FOUND_BY_PARENT_RUNTIME_FILE, timeout)
     answering = [
         s for s in servers if probe(_runtime_client(s, "", timeout).url, s.get("token") or None, s.get("sock") or None)
     ]
     if len(answering) == 1:
-        return _runtime_client(answering[0], "the only running server with srcstage", timeout)
+        return _runtime_client(answering[0], messages.FOUND_BY_ONLY_SERVER, timeout)
 
     from jupyter_core.paths import jupyter_runtime_dir
 

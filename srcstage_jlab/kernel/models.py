@@ -314,9 +314,9 @@ def format_progress(status: JobStatus, width: int = 24) -> str:
         )
     if status.bytes_total is not None:
         parts.append(f"{human_bytes(status.bytes_done or 0)}/{human_bytes(status.bytes_total)}")
-    state = status.state or "(no state)"
+    state = status.state or messages.NO_STATE
     if status.phase == "unknown":
-        state += " (state not known to srcstage; still waiting)"
+        state += messages.STATE_NOT_KNOWN
     parts.append(state)
     if status.error is not None and not status.failed:
         parts.append(f"- {status.error.message}")

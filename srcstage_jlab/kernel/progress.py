@@ -6,6 +6,7 @@ import html
 import sys
 from typing import Any
 
+from .. import messages
 from .models import JobStatus, format_progress
 
 # An ipywidgets bar_style for each phase the server decides; the wait bar and the panel share it.
@@ -144,7 +145,9 @@ def download_status(download: dict, final: dict | None = None) -> JobStatus:
     if final is None:
         return JobStatus({"state": "downloading", "phase": "active", "progress": progress})
     failed = len(final.get("failed") or {})
-    state = f"downloaded ({final.get('reused', 0)} reused, {final.get('refetched', 0)} fetched again, {failed} failed)"
+    state = messages.DOWNLOADED_STATE.format(
+        reused=final.get("reused", 0), refetched=final.get("refetched", 0), failed=failed
+    )
     return JobStatus({"state": state, "phase": "failed" if failed else "completed", "progress": progress})
 
 

@@ -152,10 +152,7 @@ class Client(Connection):
             if stage is None or stage is False:
                 raise
             err.job = yield from self._g_stage_for_path(text, None if stage is True else stage)
-            err.message += (
-                f"\nStaging started for you: job {err.job.id} "
-                f"(wait with srcstage.job('{err.job.id}').wait(), then call srcstage.path again)."
-            )
+            err.message += messages.PATH_STAGING_STARTED.format(job_id=err.job.id)
             raise err
         items = data.get("paths") or []
         if len(items) == 1 and items[0].get("did") == text:
@@ -213,7 +210,7 @@ class Client(Connection):
         device = started.device or {}
         url = device.get("verification_uri_complete") or device.get("verification_uri")
         print(
-            f"To sign in to SRCNet, open {url} and enter the code {device.get('user_code')}.",
+            messages.DEVICE_SIGN_IN_PROMPT.format(url=url, code=device.get("user_code")),
             file=out or sys.stdout,
             flush=True,
         )
@@ -515,7 +512,7 @@ class Job:
                     failures += 1
                     if failures > WAIT_READ_FAILURES:
                         raise
-                    display.note(f"(cannot read the job's state: {err.message}; retrying)")
+                    display.note(messages.JOB_STATE_UNREADABLE.format(why=err.message))
                 else:
                     display.update(status)
                     if status.phase == "completed":
@@ -526,8 +523,7 @@ class Job:
                         raise self._failure(status)
                 if deadline is not None and time.monotonic() >= deadline:
                     timed_out = StagingTimeout(
-                        f"Staging job {self.id} did not finish within {timeout:g} s (state "
-                        f"{self.state}); it goes on: wait again with srcstage.job('{self.id}').wait()."
+                        messages.JOB_WAIT_TIMED_OUT.format(job_id=self.id, timeout=timeout, state=self.state)
                     )
                     timed_out.job = self
                     raise timed_out
@@ -540,8 +536,8 @@ class Job:
     def _failure(self, status: JobStatus) -> StagingFailed:
         error = status.error
         failed = StagingFailed(
-            f"Staging job {self.id} ({self.collection_name or self.did}) failed: "
-            f"state {status.state}" + (f". {error.message}" if error else "."),
+            messages.JOB_FAILED.format(job_id=self.id, what=self.collection_name or self.did, state=status.state)
+            + (f". {error.message}" if error else "."),
             error.detail if error else None,
             status=None,
             service=error.service if error else None,
@@ -557,7 +553,7 @@ class Job:
         try:
             data = yield from _g_paths(self._url("/paths"), None, self.did, progress)
         except NotStagedError as err:
-            err.message += " Wait for it with job.wait() (or await job.await_done()) first."
+            err.message += messages.PATHS_WAIT_FIRST
             raise
         return [p["path"] for p in data.get("paths") or []]
 

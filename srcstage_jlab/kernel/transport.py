@@ -136,11 +136,9 @@ class Connection:
     def _transport_error(self, err: Exception) -> SrcStageError:
         if isinstance(err, httpx.TimeoutException):
             return ServiceUnavailableError(
-                f"The Jupyter server at {self.url} did not answer in time ({type(err).__name__}).", code="unavailable"
+                messages.SERVER_TIMED_OUT.format(url=self.url, kind=type(err).__name__), code="unavailable"
             )
-        return ServerNotFoundError(
-            f"Could not reach the Jupyter server at {self.url} (found by {self.found_by}): {err}"
-        )
+        return ServerNotFoundError(messages.SERVER_UNREACHABLE.format(url=self.url, found_by=self.found_by, err=err))
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:

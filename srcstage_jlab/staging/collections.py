@@ -194,7 +194,7 @@ class CollectionStore:
 
     async def import_document(self, document: Any) -> StoredCollection:
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-            raise InvalidInput(messages.EXPORT_WRONG_FORMAT.format(EXPORT_FORMAT=EXPORT_FORMAT))
+            raise InvalidInput(messages.EXPORT_WRONG_FORMAT.format(expected=EXPORT_FORMAT))
         name = _clean_name(document.get("name"))
         base, n = name, 2
         while self.by_name(name):  # importing twice keeps both, like a file manager would

@@ -127,7 +127,7 @@ class TrackedJob:
         True if anything a user sees changed."""
         before = (self.state, self.phase, self.progress, self.expires_at, self.error)
         state = answer.get("state")
-        self.state = state if isinstance(state, str) and state else "(no state given)"
+        self.state = state if isinstance(state, str) and state else messages.NO_STATE_GIVEN
         self.phase = phase_of(self.state, table)
         if self.phase != "failed" and answer.get("all_at_destination"):
             self.phase = "completed"  # the data says so, whatever the state word
