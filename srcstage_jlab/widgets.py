@@ -60,15 +60,13 @@ def _error_html(err: BaseException) -> str:
     if isinstance(err, SrcStageError):
         text = f"<b>{html.escape(err.message)}</b>"
         if err.detail not in (None, "", [], {}):
-            text += (
-                f"<br>{html.escape(who_said(err.service))} said: <code>{html.escape(format_detail(err.detail))}</code>"
-            )
+            text += f"<br>{html.escape(messages.WIDGET_SAID.format(who=who_said(err.service)))} <code>{html.escape(format_detail(err.detail))}</code>"
         if err.hint and err.hint not in err.message:
             text += f"<br><i>{html.escape(err.hint)}</i>"
         return f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">{text}</div>'
     return (
         f'<div class="srcstage-error-text" style="color: var(--jp-error-color1, #d32f2f)">'
-        f"<b>Unexpected error:</b> {html.escape(type(err).__name__)}: {html.escape(str(err))}</div>"
+        f"<b>{messages.WIDGET_UNEXPECTED_ERROR}</b> {html.escape(type(err).__name__)}: {html.escape(str(err))}</div>"
     )
 
 
@@ -100,31 +98,35 @@ class StagePanel(w.VBox):
         self.watcher: asyncio.Task | threading.Thread | None = None
         self._display: _PanelDisplay | None = None
 
-        self.header = _css(w.HTML(value="<b>SRCNet staging</b>"), "srcstage-header")
-        self.namespace = _css(w.Dropdown(description="Namespace", options=[]), "srcstage-namespace")
+        self.header = _css(w.HTML(value=f"<b>{messages.WIDGET_TITLE}</b>"), "srcstage-header")
+        self.namespace = _css(w.Dropdown(description=messages.WIDGET_LABEL_NAMESPACE, options=[]), "srcstage-namespace")
         self.pattern = _css(
-            w.Text(description="Name", value="*", placeholder="pattern with * wildcards"), "srcstage-name-pattern"
+            w.Text(description=messages.WIDGET_LABEL_NAME, value="*", placeholder=messages.WIDGET_PLACEHOLDER_PATTERN),
+            "srcstage-name-pattern",
         )
         self.did_type = _css(
-            w.Dropdown(description="Type", options=["all", "file", "dataset", "container"], value="all"),
+            w.Dropdown(
+                description=messages.WIDGET_LABEL_TYPE, options=["all", "file", "dataset", "container"], value="all"
+            ),
             "srcstage-type",
         )
         self.search_button = _css(
-            w.Button(description="Search", icon="search", tooltip="Search DIDs"), "srcstage-search-button"
+            w.Button(description=messages.WIDGET_LABEL_SEARCH, icon="search", tooltip=messages.WIDGET_TIP_SEARCH),
+            "srcstage-search-button",
         )
         self.results = _css(
-            w.SelectMultiple(description="Results", options=[], rows=8, layout=w.Layout(width="95%")),
+            w.SelectMultiple(
+                description=messages.WIDGET_LABEL_RESULTS, options=[], rows=8, layout=w.Layout(width="95%")
+            ),
             "srcstage-results",
         )
         self.add_button = _css(
-            w.Button(
-                description="Add to collection", icon="plus", tooltip="Add the selected results to the collection"
-            ),
+            w.Button(description=messages.WIDGET_LABEL_ADD, icon="plus", tooltip=messages.WIDGET_TIP_ADD),
             "srcstage-add-button",
         )
         self.collection_name = _css(
             w.Combobox(
-                description="Collection",
+                description=messages.WIDGET_LABEL_COLLECTION,
                 options=[],
                 ensure_option=False,
                 placeholder=DEFAULT_COLLECTION,
@@ -133,21 +135,21 @@ class StagePanel(w.VBox):
             "srcstage-collection-name",
         )
         self.open_button = _css(
-            w.Button(description="Open", icon="folder-open", tooltip="Open (or create) the collection with this name"),
+            w.Button(description=messages.WIDGET_LABEL_OPEN, icon="folder-open", tooltip=messages.WIDGET_TIP_OPEN),
             "srcstage-open-button",
         )
         self.collection_dids = _css(
-            w.SelectMultiple(description="DIDs", options=[], rows=6, layout=w.Layout(width="95%")),
+            w.SelectMultiple(description=messages.WIDGET_LABEL_DIDS, options=[], rows=6, layout=w.Layout(width="95%")),
             "srcstage-collection-dids",
         )
         self.remove_button = _css(
-            w.Button(
-                description="Remove selected", icon="minus", tooltip="Remove the selected DIDs from the collection"
-            ),
+            w.Button(description=messages.WIDGET_LABEL_REMOVE, icon="minus", tooltip=messages.WIDGET_TIP_REMOVE),
             "srcstage-remove-button",
         )
         self.lifetime_value = _css(
-            w.BoundedIntText(description="Lifetime", value=7, min=1, max=100000, layout=w.Layout(width="14em")),
+            w.BoundedIntText(
+                description=messages.WIDGET_LABEL_LIFETIME, value=7, min=1, max=100000, layout=w.Layout(width="14em")
+            ),
             "srcstage-lifetime-value",
         )
         self.lifetime_unit = _css(
@@ -155,33 +157,40 @@ class StagePanel(w.VBox):
         )
         self.stage_button = _css(
             w.Button(
-                description="Stage",
+                description=messages.WIDGET_LABEL_STAGE,
                 icon="download",
                 button_style="primary",
-                tooltip="Stage the collection next to this JupyterLab",
+                tooltip=messages.WIDGET_TIP_STAGE,
             ),
             "srcstage-stage-button",
         )
         # What Stage acts on, next to it (the button keeps its short label).
         self.stage_target = _css(w.HTML(value="", layout=w.Layout(margin="0 0 0 8px")), "srcstage-stage-target")
-        self.progress = _css(w.IntProgress(description="Progress", value=0, min=0, max=1000), "srcstage-progress")
+        self.progress = _css(
+            w.IntProgress(description=messages.WIDGET_LABEL_PROGRESS, value=0, min=0, max=1000), "srcstage-progress"
+        )
         self.state = _css(w.HTML(value=""), "srcstage-state")
         self.error = _css(w.HTML(value=""), "srcstage-error")
         self.info = _css(w.HTML(value=""), "srcstage-info")
         self.extend_lifetime = _css(
-            w.Text(description="Keep for", value="14d", placeholder="e.g. 14d", layout=w.Layout(width="14em")),
+            w.Text(
+                description=messages.WIDGET_LABEL_KEEP_FOR,
+                value="14d",
+                placeholder=messages.WIDGET_PLACEHOLDER_KEEP_FOR,
+                layout=w.Layout(width="14em"),
+            ),
             "srcstage-extend-lifetime",
         )
         self.extend_button = _css(
-            w.Button(description="Extend", icon="clock-o", tooltip="Keep the staged copy this long from now"),
+            w.Button(description=messages.WIDGET_LABEL_EXTEND, icon="clock-o", tooltip=messages.WIDGET_TIP_EXTEND),
             "srcstage-extend-button",
         )
         self.release_button = _css(
-            w.Button(description="Release", icon="times", tooltip="Give the staged copy back now"),
+            w.Button(description=messages.WIDGET_LABEL_RELEASE, icon="times", tooltip=messages.WIDGET_TIP_RELEASE),
             "srcstage-release-button",
         )
         self.retry_button = _css(
-            w.Button(description="Retry", icon="refresh", tooltip="Stage the failed job's DIDs again"),
+            w.Button(description=messages.WIDGET_LABEL_RETRY, icon="refresh", tooltip=messages.WIDGET_TIP_RETRY),
             "srcstage-retry-button",
         )
         self.actions_why = _css(w.HTML(value=""), "srcstage-job-actions-why")
@@ -234,13 +243,13 @@ class StagePanel(w.VBox):
         try:
             session = self.client.session()
             who = (
-                f"signed in as {html.escape(session.name or session.username or '?')}"
+                messages.WIDGET_SIGNED_IN_AS.format(who=html.escape(session.name or session.username or "?"))
                 if session.signed_in
-                else "<b>not signed in</b> (use the SRCNet sidebar or srcstage.sign_in())"
+                else messages.WIDGET_NOT_SIGNED_IN
             )
         except SrcStageError as err:
             who = html.escape(err.message)
-        self.header.value = f"<b>SRCNet staging</b> &middot; {who}"
+        self.header.value = f"<b>{messages.WIDGET_TITLE}</b> &middot; {who}"
         if isinstance(collection, Collection):
             self._set_collection(collection)
         elif isinstance(collection, str):
@@ -266,8 +275,8 @@ class StagePanel(w.VBox):
             (f"{d.did}  ({d.type or '?'}{', ' + human_bytes(d.bytes) if d.bytes is not None else ''})", d.did)
             for d in found
         ]
-        more = f" (only the first {found.limit}: narrow the pattern)" if found.truncated else ""
-        self._say(f"{len(found)} DID{'s' if len(found) != 1 else ''} found{more}.")
+        more = messages.WIDGET_ONLY_FIRST.format(limit=found.limit) if found.truncated else ""
+        self._say(messages.WIDGET_FOUND.format(count=len(found), s="s" if len(found) != 1 else "", more=more))
 
     def add_selected(self) -> None:
         """Add the selected results to the collection (opening or creating it first)."""
@@ -277,7 +286,9 @@ class StagePanel(w.VBox):
         collection = self._ensure_collection()
         collection.add(chosen)
         self._show_collection()
-        self._say(f"Added {len(chosen)} DID{'s' if len(chosen) != 1 else ''} to '{collection.name}'.")
+        self._say(
+            messages.WIDGET_ADDED.format(count=len(chosen), s="s" if len(chosen) != 1 else "", name=collection.name)
+        )
 
     def open_collection(self, name: str | None) -> Collection:
         """Open (or create) the collection called ``name`` and show its DIDs."""
@@ -294,7 +305,7 @@ class StagePanel(w.VBox):
             raise _invalid(messages.WIDGET_SELECT_TO_REMOVE)
         self.collection.remove(chosen)
         self._show_collection()
-        self._say(f"Removed {len(chosen)} DID{'s' if len(chosen) != 1 else ''}.")
+        self._say(messages.WIDGET_REMOVED.format(count=len(chosen), s="s" if len(chosen) != 1 else ""))
 
     def lifetime(self) -> str:
         """The lifetime chosen, as the API takes it (e.g. ``"7d"``)."""
@@ -318,7 +329,7 @@ class StagePanel(w.VBox):
         """Keep the current job's staged copy ``lifetime`` from now (e.g. ``"14d"``; the cap applies)."""
         job = self._job_for("extend")
         self._act("extend", lambda: job.extend(lifetime))
-        self._say(f"Kept until {job.raw.get('expires_at') or '?'} (job {job.id}).")
+        self._say(messages.WIDGET_KEPT_UNTIL.format(until=job.raw.get("expires_at") or "?", job_id=job.id))
         return job
 
     def release(self) -> Job:
@@ -326,7 +337,7 @@ class StagePanel(w.VBox):
         job = self._job_for("release")
         self.stop()
         self._act("release", job.release)
-        self._say(f"Released the staged copy of job {job.id}.")
+        self._say(messages.WIDGET_RELEASED.format(job_id=job.id))
         return job
 
     def retry(self) -> Job:
@@ -396,7 +407,7 @@ class StagePanel(w.VBox):
             served = self._served.get(action, {}).get("available") is not False
             button.layout.display = "" if applies and served else "none"
             if applies and not served:
-                hidden_why.append(self._served[action].get("why") or f"{action}: not served here")
+                hidden_why.append(self._served[action].get("why") or messages.WIDGET_NOT_SERVED.format(action=action))
         self.extend_lifetime.layout.display = self.extend_button.layout.display
         self.actions_why.value = (
             f'<span style="color: var(--jp-ui-font-color2)">{html.escape(" ".join(dict.fromkeys(hidden_why)))}</span>'
@@ -431,10 +442,10 @@ class StagePanel(w.VBox):
         job = self.job.id if self.job else status.job_id
         self.state.value = (
             f'<span class="srcstage-state-text">{html.escape(format_progress(status, width=0))}'
-            f" &middot; job <code>{html.escape(str(job))}</code></span>"
+            f" &middot; {messages.WIDGET_JOB} <code>{html.escape(str(job))}</code></span>"
         )
         if status.failed:
-            message = f"Staging failed: state {status.state}."
+            message = messages.WIDGET_STAGING_FAILED.format(state=status.state)
             if status.error is not None:
                 self.error.value = _error_html(status.error)
             else:
@@ -442,11 +453,15 @@ class StagePanel(w.VBox):
 
     def _show_paths(self, paths: list[str]) -> None:
         shown = "".join(f"<li><code>{html.escape(p)}</code></li>" for p in paths[:5])
-        more = f"<li>... and {len(paths) - 5} more</li>" if len(paths) > 5 else ""
+        more = f"<li>{messages.WIDGET_AND_MORE.format(count=len(paths) - 5)}</li>" if len(paths) > 5 else ""
         self.info.value = (
-            f"Staged {len(paths)} file{'s' if len(paths) != 1 else ''}; read them from:"
-            f"<ul>{shown}{more}</ul>In code: <code>srcstage.job('{html.escape(self.job.id)}')"
-            f".paths()</code>"
+            messages.WIDGET_STAGED_FILES.format(
+                count=len(paths),
+                s="s" if len(paths) != 1 else "",
+                shown=shown,
+                more=more,
+                job_id=html.escape(self.job.id),
+            )
             if self.job
             else ""
         )
@@ -478,7 +493,7 @@ class StagePanel(w.VBox):
         if c is None:
             self.collection_dids.options = []
             self.stage_target.value = ""
-            self.stage_button.tooltip = "Stage the collection next to this JupyterLab"
+            self.stage_button.tooltip = messages.WIDGET_TIP_STAGE
             return
         entries = list(c.entries)
         self.collection_dids.options = [
@@ -486,10 +501,11 @@ class StagePanel(w.VBox):
             for e in entries
         ]
         count = len(entries)
-        self.stage_button.tooltip = f"Stage the collection '{c.name}' next to this JupyterLab"
+        self.stage_button.tooltip = messages.WIDGET_TIP_STAGE_NAMED.format(name=c.name)
         self.stage_target.value = (
-            f'<span style="color: var(--jp-ui-font-color2)">'
-            f"{count} DID{'s' if count != 1 else ''} of <b>{html.escape(c.name)}</b></span>"
+            '<span style="color: var(--jp-ui-font-color2)">'
+            + messages.WIDGET_STAGE_TARGET.format(count=count, s="s" if count != 1 else "", name=html.escape(c.name))
+            + "</span>"
         )
 
     def _say(self, text: str) -> None:
