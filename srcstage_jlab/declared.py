@@ -50,7 +50,7 @@ class DeclaredCollection:
 
 
 def _invalid(where: str, what: str) -> api.InvalidInputError:
-    return api.InvalidInputError(f"metadata.{METADATA_KEY}{where}: {what}")
+    return api.InvalidInputError(messages.DECLARED_FIELD.format(key=METADATA_KEY, where=where, what=what))
 
 
 def declared_data(notebook: Any) -> list[DeclaredCollection]:

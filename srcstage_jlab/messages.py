@@ -54,6 +54,13 @@ BODY_TOO_LARGE = "is {size} bytes; at most {most} are accepted"
 QUERY_VALUE_TOO_LONG = "is {length} characters long; at most {most} are allowed"
 # {expected} is one of the kinds below; {got} is what was given, in JSON's words
 MUST_BE_KIND = "must be {expected}, not {got}"
+JSON_KINDS = {
+    "string": "a string",
+    "array": "a list",
+    "object": "an object",
+    "number": "a number",
+    "integer": "a whole number",
+}
 MUST_NOT_BE_EMPTY = "must not be empty"
 TOO_MANY_ITEMS = "has {count} items; at most {most} are allowed"
 MUST_BE_ONE_OF = "must be one of {allowed}, not {shown}"
@@ -120,6 +127,8 @@ RETRY_NOT_FAILED = "Job {job.id} has not failed (it is {job.phase}, {job.state})
 DESTINATION_MOVED = "Job {job.id} staged to {staged_to}, but this server's destination is now {now}: stage the collection again instead."
 
 # Data declared in a notebook's metadata (srcstage.require); the short texts follow a field path
+# {where} is the field inside the metadata (".collections[0].name"), {what} one of the texts below
+DECLARED_FIELD = "metadata.{key}{where}: {what}"
 DECLARED_NEEDS_COLLECTIONS_LIST = 'must be an object with a list "collections"'
 NO_DIDS_AND_NO_NOTEBOOK = "No DIDs given and the running notebook could not be found: pass the DIDs (srcstage.require('ns:name', ...)) or the notebook (srcstage.require(notebook='analysis.ipynb'))."
 NOTEBOOK_DECLARES_NO_DATA = "The notebook declares no data (no metadata.{key})."
@@ -320,6 +329,7 @@ OVER_QUOTA = (
 )
 
 # Kernel API: progress of a job or a download
+DOWNLOAD_BAR_LABEL = "Download"
 NO_STATE = "(no state)"
 STATE_NOT_KNOWN = " (state not known to srcstage; still waiting)"
 DOWNLOADED_STATE = "downloaded ({reused} reused, {refetched} fetched again, {failed} failed)"

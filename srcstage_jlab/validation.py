@@ -147,13 +147,7 @@ def _where(path: Any) -> str:
     return out or "body"
 
 
-_KIND = {
-    "string": "a string",
-    "array": "a list",
-    "object": "an object",
-    "number": "a number",
-    "integer": "a whole number",
-}
+_KIND = messages.JSON_KINDS
 
 
 def _json_kind(value: Any) -> str:
@@ -163,8 +157,8 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return "a number"
-    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+        return _KIND["number"]
+    return {str: _KIND["string"], list: _KIND["array"], dict: _KIND["object"]}.get(type(value), type(value).__name__)
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -172,7 +172,7 @@ class DownloadWatch:
                 continue  # an earlier, finished download of the DID is not this one
             self.last = download
             if self.display is None and fetching(download):
-                self.display = make_progress(self.choice, label=f"{self.did}:", description="Download")
+                self.display = make_progress(self.choice, label=f"{self.did}:", description=messages.DOWNLOAD_BAR_LABEL)
             if self.display is not None:
                 self.display.update(download_status(download))
 
