@@ -10,6 +10,31 @@ here; the sandbox keeps its own texts.
 # Server configuration (shown to the operator when the server starts)
 TOKEN_SOURCE_HUB_WITHOUT_HUB_ENV = "SrcStage.token_source is 'jupyterhub' but JUPYTERHUB_API_URL, JUPYTERHUB_USER or JUPYTERHUB_API_TOKEN is not set: this server was not started by a JupyterHub."
 
+# REST answers of the server extension
+REQUEST_REFUSED = "The request was refused."
+UNEXPECTED_ERROR = "Something went wrong in the SRCNet staging extension; the server log has the details."
+
+# An SRCNet answer that is not a success ({service} and {title} are one of the TITLE_ names)
+TITLE_AUTH = "The SRCNet Auth API"
+TITLE_SITE_CAPABILITIES = "The SRCNet Site Capabilities API"
+TITLE_DATA_MANAGEMENT = "The SRCNet Data Management API"
+SRCNET_REFUSED_INVALID = "{service} refused the request as invalid."
+SRCNET_REFUSED_SIGN_IN = "{service} did not accept your SRCNet sign-in."
+SRCNET_REFUSED_BY_POLICY = "{service} refused: this is not allowed by SRCNet policy."
+SRCNET_NOT_FOUND = "{service} could not find it."
+SRCNET_REFUSED_CONFLICT = "{service} refused: it conflicts with what already exists or with policy."
+SRCNET_FAILED = "{title} failed (HTTP {status}). Try again in a moment."
+SRCNET_ANSWERED_HTTP = "{title} answered HTTP {status}."
+
+# SRCNet not answering
+SRCNET_SLOW_RETRYING = "SRCNet is slow to answer; retrying"
+SRCNET_TIMED_OUT = "{title} did not answer in time."
+SRCNET_UNREACHABLE = "{title} cannot be reached ({kind})."
+
+# Any SRCNet service ({title} is the service's name)
+REPEAT_REFUSED_AFTER_LOST_ANSWER = "{title} refused to repeat a request whose first answer was lost ({unsure.message}). The first request has probably taken effect; it is not tracked here."
+ANSWER_NOT_JSON = "{title} answered with something that is not JSON."
+
 # Sign-in: SRCNet Auth API and JupyterHub
 AUTH_NO_ACCESS_TOKEN = "The SRCNet Auth API answered without an access token."
 HUB_REFUSED_SHARING = "JupyterHub refused to share your SRCNet sign-in (HTTP {response.status_code}): its 'server' role needs the scopes read:users!user and admin:auth_state!user."
@@ -26,9 +51,10 @@ HUB_SIGN_IN_EXPIRED = (
 )
 SIGN_IN_NOT_RENEWED = "Your SRCNet sign-in has expired and could not be renewed. Sign in again."
 
-# Any SRCNet service ({title} is the service's name)
-REPEAT_REFUSED_AFTER_LOST_ANSWER = "{title} refused to repeat a request whose first answer was lost ({unsure.message}). The first request has probably taken effect; it is not tracked here."
-ANSWER_NOT_JSON = "{title} answered with something that is not JSON."
+# Sign-in with a device code
+DEVICE_SIGN_IN_DENIED = "The device sign-in was denied. Start again."
+DEVICE_SIGN_IN_EXPIRED = "The device sign-in expired. Start again."
+DEVICE_CODE_EXPIRED = "The device sign-in code expired before it was approved. Start again."
 
 # Data Management API
 DM_ROUTE_BAD_SPEC = "dm_routes['{op}'] must look like 'POST /data/stage', not '{spec}'"
@@ -36,12 +62,57 @@ DM_ROUTE_UNKNOWN = "dm_routes: unknown operation '{op}' (known: {known})"
 DM_DOWNLOAD_NO_TOKEN = "The DM API's download answer carries no access_token."
 DM_STAGE_NO_JOB_ID = "The SRCNet Data Management API accepted the staging request but returned no job id."
 
+# Data Management operations, and why one is not served here
+DM_OPERATIONS = {
+    "list_dids": "searching a namespace",
+    "create_collection": "creating a collection DID",
+    "read_collection": "reading a collection DID",
+    "stage": "the staging request",
+    "stage_status": "the staging status",
+    "download": "a storage read token (download mode)",
+    "extend_stage": "extending a staged copy's lifetime",
+    "release_stage": "releasing a staged copy",
+}
+DM_ROUTE_TURNED_OFF = "set to '' in c.SrcStage.dm_routes"
+DM_ROUTE_MISSING = "answered HTTP {status} {detail!r}"
+DM_NOT_SERVED = "This SRCNet Data Management API does not serve {what} ({route}: {why})."
+
+# Features the Data Management API here may not serve ({route}: {why} say which route and why)
+SUBMIT_ONLY_NOT_SERVED = (
+    "Submitting without staging is not available: this Data Management API does not serve "
+    "creating a collection DID. Stage instead: the staging request makes the parent DID."
+)
+SEARCH_NOT_SERVED = (
+    "Searching is not available: this Data Management API does not serve listing a namespace. "
+    "Add DIDs by their full name (namespace:name)."
+)
+EXTEND_NOT_SERVED = (
+    "Extending is not available: this Data Management API does not serve changing a staged "
+    "copy's lifetime ({route}: {why})."
+)
+RELEASE_NOT_SERVED = (
+    "Releasing is not available: this Data Management API does not serve giving a staged "
+    "copy back early ({route}: {why})."
+)
+NO_ROUTE = "no route"
+
 # Destination: Site Capabilities
 NO_AREA_CAN_TAKE_DATA = "No storage area at site {site_name} can take staged data now ({considered})."
 HUB_SERVICE_NOT_LISTED = "No JupyterHub service '{who}' is listed in Site Capabilities, so the storage next to this server is unknown. An administrator can set c.SrcStage.destination_rse."
 SITE_UNKNOWN = "This server does not know which SRCNet site it runs at. An administrator can set c.SrcStage.destination_rse, c.SrcStage.jupyterhub_host or c.SrcStage.site_name."
 AREA_NOT_KNOWN = "The configured storage area '{wanted}' is not known to Site Capabilities."
 AREA_NOT_A_TARGET = "The configured storage area {area.name} cannot be a staging target: {reason}."
+
+# Destination: why a storage area cannot take staged data, and how the destination was found
+FORCE_DISABLED = "force-disabled by its operators"
+IN_DOWNTIME = "in {kind} downtime until {until}"
+STORAGE_INACTIVE = "its storage is {reason}"
+AREA_NOT_RSE = "it is of type '{type}', not 'rse'"
+NO_AREAS_LISTED = "none are listed"
+FOUND_BY_CONFIGURATION = "{area} is set in this server's configuration."
+FOUND_BY_HUB_SERVICE = "{area} is the storage area of this JupyterHub."
+FOUND_BY_SIBLING_SERVICE = "{area} serves the compute this JupyterHub runs on."
+FOUND_BY_SITE = "{area} is an active storage area of site {site_name}."
 
 # Request validation at the edge; the texts follow a field path such as 'body' or 'query.limit'
 NAME_PATTERN_CHARACTERS = "a name pattern may only contain letters, digits, '.', '-', '_', '/' and '*' wildcards"
@@ -71,7 +142,7 @@ MUST_BE_WHOLE_NUMBER = "must be a whole number"
 IS_REQUIRED = "is required"
 NOT_UTF8 = "is not valid UTF-8"
 
-# DIDs
+# DIDs (kernel side)
 DID_NOT_A_STRING = "A DID is a 'namespace:name' string, got {kind}."
 DID_BAD_VALUE = "A DID is 'namespace:name', got {value!r}."
 NOT_A_DID = "'{text}' is not a DID: write it as namespace:name."
@@ -81,6 +152,18 @@ DID_PART_MISSING = "'{text}' is not a DID: both the namespace and the name are n
 DID_INVALID = "'{text}' is not a valid DID: {problem}."
 DID_PARTS_NOT_STRINGS = "A DID must have a string namespace and name, got {value!r}."
 DID_MUST_BE_STRING = "A DID must be a 'namespace:name' string, got {kind}."
+
+# Why Rucio would refuse a DID (the {problem} of DID_INVALID)
+DID_NAME_EMPTY = "the name is empty"
+DID_NAME_TOO_LONG = "the name is {length} characters long; at most {most} are allowed"
+DID_NAME_HAS_DOTDOT = "the name contains '..'"
+DID_NAME_CHARACTERS = (
+    "the name may only contain letters, digits, '.', '-', '_' and '/', and must start with a letter, digit or '/'"
+)
+DID_NAMESPACE_EMPTY = "the namespace is empty"
+DID_NAMESPACE_CHARACTERS = (
+    "the namespace must be 1 to 25 letters, digits, '.', '-' or '_', starting with a letter or digit"
+)
 
 # Lifetimes
 LIFETIME_WRONG_TYPE = "A lifetime must be a number of seconds or a duration such as '7d'."
@@ -97,14 +180,42 @@ EXPORT_WRONG_FORMAT = "This is not a collection export (expected format '{expect
 EXPORT_NEEDS_DIDS = "A collection export needs a list of DIDs."
 NO_COLLECTION_WITH_ID = "There is no collection with id '{collection_id}'."
 
+# Pre-checks before staging ({asked} and {cap} are described lifetimes such as '14 days')
+LIFETIME_OVER_CAP = "The lifetime {asked} is longer than the {cap} allowed."
+# {what} is WHAT_EXTENSION or WHAT_RETRY
+LIFETIME_OVER_CAP_REFUSED = "The lifetime {asked} is longer than the {cap} allowed; {what} refused."
+WHAT_EXTENSION = "the extension is"
+WHAT_RETRY = "the retry is"
+COLLECTION_EMPTY = "The collection is empty."
+COLLECTION_NAMED_EMPTY = "The collection '{name}' is empty."
+
+# What staging a collection needs (sizes in MB)
+TOO_MANY_TO_LOCATE = "too many entries to locate before submitting; Submit first to count them"
+OVER_QUOTA = (
+    "This collection needs {needed:.1f} MB but only {left:.1f} MB of your quota is left at {destination} "
+    "({used:.1f} of {limit:.1f} MB used). Stage less, free space by releasing a staged copy you no longer need, "
+    "or ask the site for more quota."
+)
+
 # Staging jobs
 NO_STATE_GIVEN = "(no state given)"
 NO_JOB_TRACKED = "No staging job '{job_id}' is tracked by this server."
 STATE_WORD_BAD_PHASE = "state_words['{word}'] must be one of {phases}, not '{phase}'"
 
+# What a job staged when it has no parent DID of its own (the confirmed staging request)
+MEMBERS_DESCRIPTION = "collection of {count} DIDs in {namespace}"
+
 # Downloads (one file's failure)
 DOWNLOAD_CHECKSUM_MISMATCH = "{item.did}: size or adler32 does not match the DID metadata"
 DOWNLOAD_HTTP_ERROR = "storage answered HTTP {response.status_code} for {item.did}"
+
+# Reading staged files ({area} is a storage area's name, or THE_DESTINATION when not known yet)
+THE_DESTINATION = "the destination"
+FILES_NOT_READABLE = (
+    "Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
+    "API does not serve the download route ({route}: {why})."
+)
+NO_MOUNT = "This server has no mount of {area}, so staged files cannot be opened here. An administrator sets c.SrcStage.mounts."
 
 # Staging service: submitting collections, staged paths
 NO_WRITABLE_NAMESPACE = (
@@ -156,6 +267,19 @@ SERVER_UNREACHABLE = "Could not reach the Jupyter server at {url} (found by {fou
 NOT_A_SERVER_URL = "{url!r} is not a Jupyter server URL such as 'http://127.0.0.1:8888/'."
 SERVER_ANSWER_NOT_JSON = "{response.request.url} did not answer JSON: is this the srcstage extension?"
 
+# Kernel API: errors from the Jupyter server's answers
+HOW_TO_CONNECT = (
+    "Point to it with srcstage.connect('http://127.0.0.1:8888/', token='<jupyter server token>'), "
+    "or set the environment variables {env_url} (and {env_token})."
+)
+HINT_SIGN_IN = "Sign in from the SRCNet staging sidebar in JupyterLab, or run srcstage.sign_in()."
+SERVER_ANSWERED_HTTP = "The server answered HTTP {status}."
+KERNEL_TOKEN_REFUSED = "The Jupyter server refused this kernel's token (HTTP {status} for {url})."
+EXTENSION_NOT_ENABLED = (
+    "{url} does not exist: the srcstage extension is not enabled on that Jupyter server "
+    "(or the URL is not a Jupyter server's base URL)."
+)
+
 # Kernel API: collections, jobs, sign-in, import
 IMPORT_BAD_SOURCE = "Give the exported collection as a dict, its JSON text, or a file path."
 SIGN_IN_TIMED_OUT = "No SRCNet sign-in was approved within {timeout:.0f} s."
@@ -184,6 +308,12 @@ JOB_WAIT_TIMED_OUT = (
 JOB_FAILED = "Staging job {job_id} ({what}) failed: state {state}"
 IMPORT_NOT_EXPORT = "That is not a collection export: {err}"
 
+# Kernel API: progress of a job or a download
+DOWNLOAD_BAR_LABEL = "Download"
+NO_STATE = "(no state)"
+STATE_NOT_KNOWN = " (state not known to srcstage; still waiting)"
+DOWNLOADED_STATE = "downloaded ({reused} reused, {refetched} fetched again, {failed} failed)"
+
 # Running a notebook with its own Jupyter server
 RUN_SERVER_STARTED = "started a Jupyter server for this run on {url} (log: {log.name})"
 RUN_CELL_FAILED = "a cell failed:\n{err}"
@@ -196,7 +326,7 @@ RUN_STAGING_FAILED = "staging did not succeed, so {notebook.name} was not run.\n
 RUN_SERVER_EXITED = "The Jupyter server started for this run exited (code {proc.returncode}); see {log.name}."
 RUN_SERVER_SILENT = "The Jupyter server started for this run did not answer in {timeout:.0f} s; see {log.name}."
 
-# The ipywidgets helper
+# The ipywidgets helper: refusals
 WIDGET_CHOOSE_NAMESPACE = "Choose a namespace to search in."
 WIDGET_SELECT_RESULTS = "Select one or more results to add."
 WIDGET_SELECT_TO_REMOVE = "Select DIDs of the collection to remove."
@@ -204,137 +334,7 @@ WIDGET_COLLECTION_EMPTY = "The collection '{collection.name}' is empty: add DIDs
 WIDGET_NO_JOB = "No job to act on: stage the collection first."
 WIDGET_ACTION_NOT_APPLICABLE = "{action} does not apply to a job that is {phase}."
 
-# An SRCNet answer that is not a success ({service} and {title} are one of the TITLE_ names)
-TITLE_AUTH = "The SRCNet Auth API"
-TITLE_SITE_CAPABILITIES = "The SRCNet Site Capabilities API"
-TITLE_DATA_MANAGEMENT = "The SRCNet Data Management API"
-SRCNET_REFUSED_INVALID = "{service} refused the request as invalid."
-SRCNET_REFUSED_SIGN_IN = "{service} did not accept your SRCNet sign-in."
-SRCNET_REFUSED_BY_POLICY = "{service} refused: this is not allowed by SRCNet policy."
-SRCNET_NOT_FOUND = "{service} could not find it."
-SRCNET_REFUSED_CONFLICT = "{service} refused: it conflicts with what already exists or with policy."
-SRCNET_FAILED = "{title} failed (HTTP {status}). Try again in a moment."
-SRCNET_ANSWERED_HTTP = "{title} answered HTTP {status}."
-
-# REST answers of the server extension
-REQUEST_REFUSED = "The request was refused."
-UNEXPECTED_ERROR = "Something went wrong in the SRCNet staging extension; the server log has the details."
-
-# Kernel API: errors from the Jupyter server's answers
-HOW_TO_CONNECT = (
-    "Point to it with srcstage.connect('http://127.0.0.1:8888/', token='<jupyter server token>'), "
-    "or set the environment variables {env_url} (and {env_token})."
-)
-HINT_SIGN_IN = "Sign in from the SRCNet staging sidebar in JupyterLab, or run srcstage.sign_in()."
-SERVER_ANSWERED_HTTP = "The server answered HTTP {status}."
-KERNEL_TOKEN_REFUSED = "The Jupyter server refused this kernel's token (HTTP {status} for {url})."
-EXTENSION_NOT_ENABLED = (
-    "{url} does not exist: the srcstage extension is not enabled on that Jupyter server "
-    "(or the URL is not a Jupyter server's base URL)."
-)
-
-# Features the Data Management API here may not serve ({route}: {why} say which route and why)
-SUBMIT_ONLY_NOT_SERVED = (
-    "Submitting without staging is not available: this Data Management API does not serve "
-    "creating a collection DID. Stage instead: the staging request makes the parent DID."
-)
-SEARCH_NOT_SERVED = (
-    "Searching is not available: this Data Management API does not serve listing a namespace. "
-    "Add DIDs by their full name (namespace:name)."
-)
-EXTEND_NOT_SERVED = (
-    "Extending is not available: this Data Management API does not serve changing a staged "
-    "copy's lifetime ({route}: {why})."
-)
-RELEASE_NOT_SERVED = (
-    "Releasing is not available: this Data Management API does not serve giving a staged "
-    "copy back early ({route}: {why})."
-)
-NO_ROUTE = "no route"
-
-# Reading staged files ({area} is a storage area's name, or THE_DESTINATION when not known yet)
-THE_DESTINATION = "the destination"
-FILES_NOT_READABLE = (
-    "Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
-    "API does not serve the download route ({route}: {why})."
-)
-NO_MOUNT = "This server has no mount of {area}, so staged files cannot be opened here. An administrator sets c.SrcStage.mounts."
-
-# Pre-checks before staging ({asked} and {cap} are described lifetimes such as '14 days')
-LIFETIME_OVER_CAP = "The lifetime {asked} is longer than the {cap} allowed."
-# {what} is WHAT_EXTENSION or WHAT_RETRY
-LIFETIME_OVER_CAP_REFUSED = "The lifetime {asked} is longer than the {cap} allowed; {what} refused."
-WHAT_EXTENSION = "the extension is"
-WHAT_RETRY = "the retry is"
-COLLECTION_EMPTY = "The collection is empty."
-COLLECTION_NAMED_EMPTY = "The collection '{name}' is empty."
-
-# What a job staged when it has no parent DID of its own (the confirmed staging request)
-MEMBERS_DESCRIPTION = "collection of {count} DIDs in {namespace}"
-
-# Data Management operations, and why one is not served here
-DM_OPERATIONS = {
-    "list_dids": "searching a namespace",
-    "create_collection": "creating a collection DID",
-    "read_collection": "reading a collection DID",
-    "stage": "the staging request",
-    "stage_status": "the staging status",
-    "download": "a storage read token (download mode)",
-    "extend_stage": "extending a staged copy's lifetime",
-    "release_stage": "releasing a staged copy",
-}
-DM_ROUTE_TURNED_OFF = "set to '' in c.SrcStage.dm_routes"
-DM_ROUTE_MISSING = "answered HTTP {status} {detail!r}"
-DM_NOT_SERVED = "This SRCNet Data Management API does not serve {what} ({route}: {why})."
-
-# Destination: why a storage area cannot take staged data, and how the destination was found
-FORCE_DISABLED = "force-disabled by its operators"
-IN_DOWNTIME = "in {kind} downtime until {until}"
-STORAGE_INACTIVE = "its storage is {reason}"
-AREA_NOT_RSE = "it is of type '{type}', not 'rse'"
-NO_AREAS_LISTED = "none are listed"
-FOUND_BY_CONFIGURATION = "{area} is set in this server's configuration."
-FOUND_BY_HUB_SERVICE = "{area} is the storage area of this JupyterHub."
-FOUND_BY_SIBLING_SERVICE = "{area} serves the compute this JupyterHub runs on."
-FOUND_BY_SITE = "{area} is an active storage area of site {site_name}."
-
-# Sign-in with a device code
-DEVICE_SIGN_IN_DENIED = "The device sign-in was denied. Start again."
-DEVICE_SIGN_IN_EXPIRED = "The device sign-in expired. Start again."
-DEVICE_CODE_EXPIRED = "The device sign-in code expired before it was approved. Start again."
-
-# SRCNet not answering
-SRCNET_SLOW_RETRYING = "SRCNet is slow to answer; retrying"
-SRCNET_TIMED_OUT = "{title} did not answer in time."
-SRCNET_UNREACHABLE = "{title} cannot be reached ({kind})."
-
-# Why Rucio would refuse a DID (the {problem} of DID_INVALID)
-DID_NAME_EMPTY = "the name is empty"
-DID_NAME_TOO_LONG = "the name is {length} characters long; at most {most} are allowed"
-DID_NAME_HAS_DOTDOT = "the name contains '..'"
-DID_NAME_CHARACTERS = (
-    "the name may only contain letters, digits, '.', '-', '_' and '/', and must start with a letter, digit or '/'"
-)
-DID_NAMESPACE_EMPTY = "the namespace is empty"
-DID_NAMESPACE_CHARACTERS = (
-    "the namespace must be 1 to 25 letters, digits, '.', '-' or '_', starting with a letter or digit"
-)
-
-# What staging a collection needs (sizes in MB)
-TOO_MANY_TO_LOCATE = "too many entries to locate before submitting; Submit first to count them"
-OVER_QUOTA = (
-    "This collection needs {needed:.1f} MB but only {left:.1f} MB of your quota is left at {destination} "
-    "({used:.1f} of {limit:.1f} MB used). Stage less, free space by releasing a staged copy you no longer need, "
-    "or ask the site for more quota."
-)
-
-# Kernel API: progress of a job or a download
-DOWNLOAD_BAR_LABEL = "Download"
-NO_STATE = "(no state)"
-STATE_NOT_KNOWN = " (state not known to srcstage; still waiting)"
-DOWNLOADED_STATE = "downloaded ({reused} reused, {refetched} fetched again, {failed} failed)"
-
-# The ipywidgets helper: labels, tooltips and placeholders (its error texts are above)
+# The ipywidgets helper: labels, tooltips and placeholders
 WIDGET_TITLE = "SRCNet staging"
 WIDGET_LABEL_NAMESPACE = "Namespace"
 WIDGET_LABEL_NAME = "Name"
