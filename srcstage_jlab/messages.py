@@ -8,7 +8,10 @@ here; the sandbox keeps its own texts.
 """
 
 # Server configuration (shown to the operator when the server starts)
-TOKEN_SOURCE_HUB_WITHOUT_HUB_ENV = "SrcStage.token_source is 'jupyterhub' but JUPYTERHUB_API_URL, JUPYTERHUB_USER or JUPYTERHUB_API_TOKEN is not set: this server was not started by a JupyterHub."
+TOKEN_SOURCE_HUB_WITHOUT_HUB_ENV = (
+    "SrcStage.token_source is 'jupyterhub' but JUPYTERHUB_API_URL, JUPYTERHUB_USER or "
+    "JUPYTERHUB_API_TOKEN is not set: this server was not started by a JupyterHub."
+)
 
 # REST answers of the server extension
 REQUEST_REFUSED = "The request was refused."
@@ -32,20 +35,33 @@ SRCNET_TIMED_OUT = "{title} did not answer in time."
 SRCNET_UNREACHABLE = "{title} cannot be reached ({kind})."
 
 # Any SRCNet service ({title} is the service's name)
-REPEAT_REFUSED_AFTER_LOST_ANSWER = "{title} refused to repeat a request whose first answer was lost ({unsure.message}). The first request has probably taken effect; it is not tracked here."
+REPEAT_REFUSED_AFTER_LOST_ANSWER = (
+    "{title} refused to repeat a request whose first answer was lost ({unsure.message}). The first "
+    "request has probably taken effect; it is not tracked here."
+)
 ANSWER_NOT_JSON = "{title} answered with something that is not JSON."
 
 # Sign-in: SRCNet Auth API and JupyterHub
 AUTH_NO_ACCESS_TOKEN = "The SRCNet Auth API answered without an access token."
-HUB_REFUSED_SHARING = "JupyterHub refused to share your SRCNet sign-in (HTTP {response.status_code}): its 'server' role needs the scopes read:users!user and admin:auth_state!user."
+HUB_REFUSED_SHARING = (
+    "JupyterHub refused to share your SRCNet sign-in (HTTP {response.status_code}): its 'server' role "
+    "needs the scopes read:users!user and admin:auth_state!user."
+)
 HUB_HTTP_ERROR = "JupyterHub answered HTTP {response.status_code}."
-HUB_HOLDS_NO_TOKEN = "JupyterHub holds no SRCNet token for you (auth_state is empty or not shared with this server: enable_auth_state, and admin:auth_state!user on the 'server' and 'user' roles). Log in to the hub again."
+HUB_HOLDS_NO_TOKEN = (
+    "JupyterHub holds no SRCNet token for you (auth_state is empty or not shared with this server: "
+    "enable_auth_state, and admin:auth_state!user on the 'server' and 'user' roles). Log in to the hub "
+    "again."
+)
 SIGN_IN_EXPIRED = "Your SRCNet sign-in has expired. Sign in again."
 DEVICE_CODE_OFF = "Signing in with a device code is turned off on this server."
 DEVICE_SIGN_IN_NOT_STARTED = "The SRCNet Auth API did not start a device sign-in."
 SIGN_OUT_THROUGH_HUB = "You are signed in to SRCNet through {hub}: log out of the hub to sign out."
 HUB_NO_ANSWER = "JupyterHub did not answer ({kind}); try again in a moment."
-NOT_SIGNED_IN = "You are not signed in to SRCNet. Sign in from the SRCNet staging sidebar, or ask your administrator how this server receives your SRCNet token."
+NOT_SIGNED_IN = (
+    "You are not signed in to SRCNet. Sign in from the SRCNet staging sidebar, or ask your administrator "
+    "how this server receives your SRCNet token."
+)
 HUB_SIGN_IN_EXPIRED = (
     "Your SRCNet sign-in through {hub} has expired and the hub has not renewed it. Log in to the hub again."
 )
@@ -98,8 +114,14 @@ NO_ROUTE = "no route"
 
 # Destination: Site Capabilities
 NO_AREA_CAN_TAKE_DATA = "No storage area at site {site_name} can take staged data now ({considered})."
-HUB_SERVICE_NOT_LISTED = "No JupyterHub service '{who}' is listed in Site Capabilities, so the storage next to this server is unknown. An administrator can set c.SrcStage.destination_rse."
-SITE_UNKNOWN = "This server does not know which SRCNet site it runs at. An administrator can set c.SrcStage.destination_rse, c.SrcStage.jupyterhub_host or c.SrcStage.site_name."
+HUB_SERVICE_NOT_LISTED = (
+    "No JupyterHub service '{who}' is listed in Site Capabilities, so the storage next to this server is "
+    "unknown. An administrator can set c.SrcStage.destination_rse."
+)
+SITE_UNKNOWN = (
+    "This server does not know which SRCNet site it runs at. An administrator can set "
+    "c.SrcStage.destination_rse, c.SrcStage.jupyterhub_host or c.SrcStage.site_name."
+)
 AREA_NOT_KNOWN = "The configured storage area '{wanted}' is not known to Site Capabilities."
 AREA_NOT_A_TARGET = "The configured storage area {area.name} cannot be a staging target: {reason}."
 
@@ -215,7 +237,10 @@ FILES_NOT_READABLE = (
     "Staged files cannot be read on this server: it has no mount of {area}, and this Data Management "
     "API does not serve the download route ({route}: {why})."
 )
-NO_MOUNT = "This server has no mount of {area}, so staged files cannot be opened here. An administrator sets c.SrcStage.mounts."
+NO_MOUNT = (
+    "This server has no mount of {area}, so staged files cannot be opened here. An administrator sets "
+    "c.SrcStage.mounts."
+)
 
 # Staging service: submitting collections, staged paths
 NO_WRITABLE_NAMESPACE = (
@@ -225,7 +250,11 @@ EVERY_NAME_TAKEN = "Every name tried for '{collection.name}' is taken in {namesp
 DEFAULT_LIFETIME_OVER_MAX = "SrcStage.default_lifetime is longer than SrcStage.max_lifetime"
 COLLECTION_EMPTY_ON_SUBMIT = "The collection '{collection.name}' is empty: add DIDs before submitting."
 JOB_NOT_COMPLETE = "Job {job_id} is not complete (state {job.state}); its files are not all at the destination yet."
-DID_NOT_AT_DESTINATION = "{did} is not (all) at {where} yet ({result[missing]} file(s) missing). Stage it, e.g. srcstage.collection('my-data').add('{did}').stage(lifetime='7d'), or from the SRCNet staging sidebar."
+DID_NOT_AT_DESTINATION = (
+    "{did} is not (all) at {where} yet ({result[missing]} file(s) missing). Stage it, e.g. "
+    "srcstage.collection('my-data').add('{did}').stage(lifetime='7d'), or from the SRCNet staging "
+    "sidebar."
+)
 SUBMITTED_BUT_STAGING_REFUSED = "Submitted as {did}; staging refused: {said}"
 DID_EXISTS_OTHER_CONTENTS = "{did} already exists in SRCNet with other contents. Submit under another name."
 DID_NOT_FOUND = "{did} does not exist in SRCNet (or you may not see it)."
@@ -235,13 +264,19 @@ EXTEND_NEEDS_LIFETIME = "Say how long to keep the staged copy, e.g. lifetime '14
 EXTEND_NOTHING_STAGED = "Job {job.id} is {job.phase} ({job.state}): there is no staged copy to extend."
 RETRY_SAME_JOB = "The Data Management API answered the retry of {job.id} with the same job."
 RETRY_NOT_FAILED = "Job {job.id} has not failed (it is {job.phase}, {job.state}): nothing to retry."
-DESTINATION_MOVED = "Job {job.id} staged to {staged_to}, but this server's destination is now {now}: stage the collection again instead."
+DESTINATION_MOVED = (
+    "Job {job.id} staged to {staged_to}, but this server's destination is now {now}: stage the "
+    "collection again instead."
+)
 
 # Data declared in a notebook's metadata (srcstage.require); the short texts follow a field path
 # {where} is the field inside the metadata (".collections[0].name"), {what} one of the texts below
 DECLARED_FIELD = "metadata.{key}{where}: {what}"
 DECLARED_NEEDS_COLLECTIONS_LIST = 'must be an object with a list "collections"'
-NO_DIDS_AND_NO_NOTEBOOK = "No DIDs given and the running notebook could not be found: pass the DIDs (srcstage.require('ns:name', ...)) or the notebook (srcstage.require(notebook='analysis.ipynb'))."
+NO_DIDS_AND_NO_NOTEBOOK = (
+    "No DIDs given and the running notebook could not be found: pass the DIDs "
+    "(srcstage.require('ns:name', ...)) or the notebook (srcstage.require(notebook='analysis.ipynb'))."
+)
 NOTEBOOK_DECLARES_NO_DATA = "The notebook declares no data (no metadata.{key})."
 DECLARED_COLLECTION_NOT_AN_OBJECT = "must be an object with name, dids and an optional lifetime"
 DECLARED_NAME_MISSING = "give the collection a name"
@@ -296,7 +331,10 @@ NO_COLLECTION_NAMED = "There is no collection named '{name}'."
 # {why} is ": <the reason>" or "."
 SIGN_IN_INCOMPLETE = "The SRCNet sign-in did not complete{why}"
 IMPORT_FILE_NOT_EXPORT = "{p} is not a collection export: {err}"
-PATH_STAGING_STARTED = "\nStaging started for you: job {job_id} (wait with srcstage.job('{job_id}').wait(), then call srcstage.path again)."
+PATH_STAGING_STARTED = (
+    "\nStaging started for you: job {job_id} (wait with srcstage.job('{job_id}').wait(), then call "
+    "srcstage.path again)."
+)
 PATHS_WAIT_FIRST = " Wait for it with job.wait() (or await job.await_done()) first."
 DEVICE_SIGN_IN_PROMPT = "To sign in to SRCNet, open {url} and enter the code {code}."
 JOB_STATE_UNREADABLE = "(cannot read the job's state: {why}; retrying)"
@@ -381,5 +419,8 @@ WIDGET_NOT_SERVED = "{action}: not served here"
 WIDGET_STAGING_FAILED = "Staging failed: state {state}."
 WIDGET_JOB = "job"
 WIDGET_AND_MORE = "... and {count} more"
-WIDGET_STAGED_FILES = "Staged {count} file{s}; read them from:<ul>{shown}{more}</ul>In code: <code>srcstage.job('{job_id}').paths()</code>"
+WIDGET_STAGED_FILES = (
+    "Staged {count} file{s}; read them from:<ul>{shown}{more}</ul>In code: "
+    "<code>srcstage.job('{job_id}').paths()</code>"
+)
 WIDGET_STAGE_TARGET = "{count} DID{s} of <b>{name}</b>"
