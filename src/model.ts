@@ -534,9 +534,16 @@ export class SrcStageModel implements IDisposable {
 
   async locate(did: string): Promise<void> {
     this._locatedDid = did;
+    const answer = this._fetchLocation(did);
+    this._emit('locations');
+    await answer;
+    this._emit('locations');
+  }
+
+  /** Ask where `did` is and keep the answer (or the error) in `locations`. */
+  private async _fetchLocation(did: string): Promise<void> {
     this._locateCalls++;
     this._locations.set(did, { loading: true, error: null, value: null });
-    this._emit('locations');
     try {
       const value = await this.api.locate(did);
       this._locations.set(did, { loading: false, error: null, value });
@@ -547,7 +554,6 @@ export class SrcStageModel implements IDisposable {
         value: null
       });
     }
-    this._emit('locations');
   }
 
   /**
@@ -576,17 +582,8 @@ export class SrcStageModel implements IDisposable {
       return;
     }
     this._locating++;
-    this._locateCalls++;
-    this._locations.set(did, { loading: true, error: null, value: null });
     try {
-      const value = await this.api.locate(did);
-      this._locations.set(did, { loading: false, error: null, value });
-    } catch (e) {
-      this._locations.set(did, {
-        loading: false,
-        error: toSrcStageError(e),
-        value: null
-      });
+      await this._fetchLocation(did);
     } finally {
       this._locating--;
       this._emit('locations');

@@ -7,8 +7,8 @@ import type { IDownload } from '../downloads';
 import { trans } from '../i18n';
 import type { SrcStageModel } from '../model';
 import type { IJob } from '../tokens';
-import { formatBytes, formatCount, fraction } from '../units';
-import { useModel } from './common';
+import { formatBytes, formatCount } from '../units';
+import { Progress, useModel } from './common';
 
 export function JobDownload(props: {
   model: SrcStageModel;
@@ -35,7 +35,7 @@ export function JobDownload(props: {
           ? trans.__('Downloading to %1', download.folder)
           : trans.__('Downloaded to %1', download.folder)}
       </div>
-      <Bar
+      <Progress
         label={trans.__('Files')}
         what={trans.__('Files downloaded')}
         done={download.files_done}
@@ -43,7 +43,7 @@ export function JobDownload(props: {
         format={formatCount}
         testid="srcstage-download-files"
       />
-      <Bar
+      <Progress
         label={trans.__('Bytes')}
         what={trans.__('Bytes downloaded')}
         done={download.bytes_done}
@@ -74,43 +74,6 @@ export function summary(download: IDownload): string {
       formatCount(Object.keys(download.failed ?? {}).length)
     )
   ].join(' · ');
-}
-
-function Bar(props: {
-  label: string;
-  what: string;
-  done: number;
-  total: number;
-  format: (n: number | null | undefined) => string;
-  testid: string;
-}): JSX.Element {
-  const f = fraction(props.done, props.total);
-  const percent = f === null ? 0 : Math.round(f * 100);
-  const text = trans.__(
-    '%1 of %2',
-    props.format(props.done),
-    props.format(props.total)
-  );
-  return (
-    <div className="jp-SrcStage-progress" data-testid={props.testid}>
-      <span className="jp-SrcStage-progressLabel">{props.label}</span>
-      <div
-        className="jp-SrcStage-progressBar"
-        role="progressbar"
-        aria-label={props.what}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent}
-        aria-valuetext={text}
-      >
-        <div
-          className="jp-SrcStage-progressFill jp-mod-download"
-          style={{ width: `${percent}%` }}
-        />
-      </div>
-      <span className="jp-SrcStage-progressText">{text}</span>
-    </div>
-  );
 }
 
 /** The one line that says why staged files cannot be read on this server (from `/config`). */

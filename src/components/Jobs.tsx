@@ -9,7 +9,7 @@ import * as React from 'react';
 import { SrcStageError } from '../api';
 import type { SrcStageModel } from '../model';
 import type { IJob } from '../tokens';
-import { formatBytes, formatCount, formatDate, fraction } from '../units';
+import { formatBytes, formatCount, formatDate } from '../units';
 import {
   BreakableText,
   Button,
@@ -17,6 +17,7 @@ import {
   ErrorBox,
   Loading,
   MiddleText,
+  Progress,
   Section,
   useAction,
   useModel
@@ -294,63 +295,5 @@ function JobItem(props: {
         />
       </div>
     </li>
-  );
-}
-
-function Progress(props: {
-  label: string;
-  done?: number | null;
-  total?: number | null;
-  format: (n: number | null | undefined) => string;
-  testid: string;
-  /** The DM has not counted the job's files yet (a total of 0 while active). */
-  waiting?: boolean;
-}): JSX.Element | null {
-  const { done, total } = props;
-  if (props.waiting) {
-    return (
-      <div
-        className="jp-SrcStage-progress jp-SrcStage-dim"
-        data-testid={props.testid}
-      >
-        <span className="jp-SrcStage-progressLabel">{props.label}</span>
-        <span className="jp-SrcStage-progressText">
-          {trans.__('waiting for SRCNet to list the files')}
-        </span>
-      </div>
-    );
-  }
-  if (
-    (done === null || done === undefined) &&
-    (total === null || total === undefined)
-  ) {
-    return null;
-  }
-  const f = fraction(done, total);
-  const percent = f === null ? null : Math.round(f * 100);
-  const text = trans.__(
-    '%1 of %2',
-    props.format(done ?? 0),
-    props.format(total)
-  );
-  return (
-    <div className="jp-SrcStage-progress" data-testid={props.testid}>
-      <span className="jp-SrcStage-progressLabel">{props.label}</span>
-      <div
-        className="jp-SrcStage-progressBar"
-        role="progressbar"
-        aria-label={trans.__('%1 staged', props.label)}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent ?? undefined}
-        aria-valuetext={text}
-      >
-        <div
-          className="jp-SrcStage-progressFill"
-          style={{ width: `${percent ?? 0}%` }}
-        />
-      </div>
-      <span className="jp-SrcStage-progressText">{text}</span>
-    </div>
   );
 }

@@ -10,6 +10,7 @@ import {
   IMiddleCut,
   shortId
 } from '../text';
+import { fraction } from '../units';
 
 /** Re-render whenever the model (or one of the given parts of it) changes. */
 export function useModel(model: SrcStageModel, kinds?: ChangeKind[]): number {
@@ -416,4 +417,64 @@ export function focusSoon(selector: string, tries = 20): void {
     }
   };
   setTimeout(() => attempt(tries), 0);
+}
+
+export function Progress(props: {
+  /** What the bar counts, for a screen reader (default: "<label> staged"). */
+  what?: string;
+  label: string;
+  done?: number | null;
+  total?: number | null;
+  format: (n: number | null | undefined) => string;
+  testid: string;
+  /** The DM has not counted the job's files yet (a total of 0 while active). */
+  waiting?: boolean;
+}): JSX.Element | null {
+  const { done, total } = props;
+  if (props.waiting) {
+    return (
+      <div
+        className="jp-SrcStage-progress jp-SrcStage-dim"
+        data-testid={props.testid}
+      >
+        <span className="jp-SrcStage-progressLabel">{props.label}</span>
+        <span className="jp-SrcStage-progressText">
+          {trans.__('waiting for SRCNet to list the files')}
+        </span>
+      </div>
+    );
+  }
+  if (
+    (done === null || done === undefined) &&
+    (total === null || total === undefined)
+  ) {
+    return null;
+  }
+  const f = fraction(done, total);
+  const percent = f === null ? null : Math.round(f * 100);
+  const text = trans.__(
+    '%1 of %2',
+    props.format(done ?? 0),
+    props.format(total)
+  );
+  return (
+    <div className="jp-SrcStage-progress" data-testid={props.testid}>
+      <span className="jp-SrcStage-progressLabel">{props.label}</span>
+      <div
+        className="jp-SrcStage-progressBar"
+        role="progressbar"
+        aria-label={props.what ?? trans.__('%1 staged', props.label)}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent ?? undefined}
+        aria-valuetext={text}
+      >
+        <div
+          className="jp-SrcStage-progressFill"
+          style={{ width: `${percent ?? 0}%` }}
+        />
+      </div>
+      <span className="jp-SrcStage-progressText">{text}</span>
+    </div>
+  );
 }

@@ -23,6 +23,22 @@ FILES = MAX_TOKEN_FILES + 20
 PARENT = "ska-low:big-dataset"
 
 
+def download_settings(tmp_path) -> SrcStage:
+    """A server in download mode against the scripted SRCNet, downloading under tmp_path."""
+    return SrcStage(
+        auth_api_url="http://auth.test",
+        site_capabilities_api_url="http://sc.test",
+        data_management_api_url="http://dm.test",
+        access_token_env=ENV,
+        refresh_token_env="",
+        token_file="",
+        state_dir=str(tmp_path / "state"),
+        retries=0,
+        access="download",
+        download_dir=str(tmp_path / "dl"),
+    )
+
+
 def content(name: str) -> bytes:
     return f"# {name}\n".encode() * 3
 
@@ -59,18 +75,7 @@ class SRCNet:
 def test_a_did_with_more_files_than_one_token_may_name_is_downloaded_file_by_file(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, token("root", preferred_username="demo"))
     srcnet = SRCNet()
-    settings = SrcStage(
-        auth_api_url="http://auth.test",
-        site_capabilities_api_url="http://sc.test",
-        data_management_api_url="http://dm.test",
-        access_token_env=ENV,
-        refresh_token_env="",
-        token_file="",
-        state_dir=str(tmp_path / "state"),
-        retries=0,
-        access="download",
-        download_dir=str(tmp_path / "dl"),
-    )
+    settings = download_settings(tmp_path)
     names = [f"scale-{i:05d}.txt" for i in range(FILES)]
     urls = {f"ska-low:{n}": f"https://storage.test/rucio/ska-low/ab/cd/{n}" for n in names}
 
@@ -106,18 +111,7 @@ def test_two_requests_for_one_did_share_one_download(tmp_path, monkeypatch):
             fetched.append(request.url.path)
         return srcnet(request)
 
-    settings = SrcStage(
-        auth_api_url="http://auth.test",
-        site_capabilities_api_url="http://sc.test",
-        data_management_api_url="http://dm.test",
-        access_token_env=ENV,
-        refresh_token_env="",
-        token_file="",
-        state_dir=str(tmp_path / "state"),
-        retries=0,
-        access="download",
-        download_dir=str(tmp_path / "dl"),
-    )
+    settings = download_settings(tmp_path)
     names = [f"scale-{i:05d}.txt" for i in range(12)]
     urls = {f"ska-low:{n}": f"https://storage.test/rucio/ska-low/ab/cd/{n}" for n in names}
 
