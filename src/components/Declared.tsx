@@ -1,6 +1,5 @@
 import { closeIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { detailLines } from '../api';
 import { allHere, DeclaredData, IDeclaredStatus } from '../declared';
 import { trans } from '../i18n';
 import { formatBytes, formatCount } from '../units';
@@ -8,6 +7,7 @@ import {
   BreakableText,
   Button,
   ErrorBox,
+  ProblemText,
   Section,
   ShortId,
   useModel
@@ -114,12 +114,7 @@ export function DeclaredSection(props: {
           >
             {(outcome.error.precheck?.problems ?? []).map((p, i) => (
               <div key={i} className="jp-SrcStage-errorMessage">
-                {p.message}
-                {detailLines(p.detail).map((line, j) => (
-                  <pre key={j} className="jp-SrcStage-detailText">
-                    {line}
-                  </pre>
-                ))}
+                <ProblemText problem={p} />
               </div>
             ))}
           </ErrorBox>
@@ -223,12 +218,7 @@ function DeclaredRow(props: {
       )}
       {problems.map((p, i) => (
         <div key={i} className="jp-SrcStage-warning">
-          {p.message}
-          {detailLines(p.detail).map((line, j) => (
-            <pre key={j} className="jp-SrcStage-detailText">
-              {line}
-            </pre>
-          ))}
+          <ProblemText problem={p} />
         </div>
       ))}
     </li>

@@ -1,6 +1,6 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
-import { detailLines, SrcStageError } from '../api';
+import { SrcStageError } from '../api';
 import type { SrcStageModel } from '../model';
 import type {
   ICollection,
@@ -25,6 +25,7 @@ import {
   BreakableText,
   Button,
   ErrorBox,
+  ProblemText,
   focusSoon,
   ShortId,
   useModel
@@ -431,12 +432,7 @@ function ProblemList(props: { precheck: IPrecheck }): JSX.Element | null {
       <ul>
         {problems.map((problem, i) => (
           <li key={i} data-code={problem.code}>
-            {problem.message}
-            {detailLines(problem.detail).map((line, j) => (
-              <pre key={j} className="jp-SrcStage-detailText">
-                {line}
-              </pre>
-            ))}
+            <ProblemText problem={problem} />
           </li>
         ))}
       </ul>

@@ -1,7 +1,7 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { trans } from '../i18n';
-import { SrcStageError } from '../api';
+import { detailLines, SrcStageError } from '../api';
 import type { ChangeKind, SrcStageModel } from '../model';
 import {
   breakParts,
@@ -476,5 +476,21 @@ export function Progress(props: {
       </div>
       <span className="jp-SrcStage-progressText">{text}</span>
     </div>
+  );
+}
+
+/** A pre-check problem: our message, then SRCNet's detail lines verbatim. */
+export function ProblemText(props: {
+  problem: { message: string; detail?: unknown };
+}): JSX.Element {
+  return (
+    <>
+      {props.problem.message}
+      {detailLines(props.problem.detail).map((line, j) => (
+        <pre key={j} className="jp-SrcStage-detailText">
+          {line}
+        </pre>
+      ))}
+    </>
   );
 }
