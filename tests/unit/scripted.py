@@ -55,3 +55,20 @@ def token(subject: str, lifetime_s: float = 3600, **claims) -> str:
 
 def answer(status: int = 200, body=None) -> httpx.Response:
     return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
+
+
+def scripted_settings(token_env: str, **traits):
+    """The extension's own settings (its traitlets and helpers) pointed at the scripted services,
+    with the access token read from the environment variable `token_env`; `traits` add the rest."""
+    from srcstage_jlab.app import SrcStage
+
+    return SrcStage(
+        auth_api_url="http://auth.test",
+        site_capabilities_api_url="http://sc.test",
+        data_management_api_url="http://dm.test",
+        access_token_env=token_env,
+        refresh_token_env="",
+        token_file="",
+        retries=0,
+        **traits,
+    )

@@ -15,7 +15,7 @@ from srcstage_jlab.sandbox.storage import MAX_TOKEN_FILES
 from srcstage_jlab.service import StagingService
 from srcstage_jlab.srcnet.site_capabilities import StagingDestination, StorageArea
 
-from .scripted import LOG, answer, mock_network, token
+from .scripted import LOG, answer, mock_network, scripted_settings, token
 
 ENV = "SRCSTAGE_UNIT_DOWNLOAD_ACCESS"
 AREA = StorageArea("area-1", "LOCAL_RSE", "rse", 1, None, None, "/rucio")
@@ -25,17 +25,8 @@ PARENT = "ska-low:big-dataset"
 
 def download_settings(tmp_path) -> SrcStage:
     """A server in download mode against the scripted SRCNet, downloading under tmp_path."""
-    return SrcStage(
-        auth_api_url="http://auth.test",
-        site_capabilities_api_url="http://sc.test",
-        data_management_api_url="http://dm.test",
-        access_token_env=ENV,
-        refresh_token_env="",
-        token_file="",
-        state_dir=str(tmp_path / "state"),
-        retries=0,
-        access="download",
-        download_dir=str(tmp_path / "dl"),
+    return scripted_settings(
+        ENV, state_dir=str(tmp_path / "state"), access="download", download_dir=str(tmp_path / "dl")
     )
 
 

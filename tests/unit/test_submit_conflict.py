@@ -17,7 +17,7 @@ from srcstage_jlab import errors
 from srcstage_jlab.app import SrcStage
 from srcstage_jlab.service import StagingService
 
-from .scripted import LOG, answer, mock_network, token
+from .scripted import LOG, answer, mock_network, scripted_settings, token
 
 ENV = "SRCSTAGE_UNIT_SUBMIT_ACCESS"
 FILES = ["ska-mid:obs-1.csv", "ska-mid:obs-2.csv"]
@@ -58,17 +58,7 @@ class DataManagementAPI:
 
 def settings(tmp_path) -> SrcStage:
     """The extension's own settings object (its traitlets and helpers), pointed at the scripted services."""
-    return SrcStage(
-        auth_api_url="http://auth.test",
-        site_capabilities_api_url="http://sc.test",
-        data_management_api_url="http://dm.test",
-        access_token_env=ENV,
-        refresh_token_env="",
-        token_file="",
-        state_dir=str(tmp_path),
-        collection_namespace="user.demo",
-        retries=0,
-    )
+    return scripted_settings(ENV, state_dir=str(tmp_path), collection_namespace="user.demo")
 
 
 def submit(tmp_path, monkeypatch, dm: DataManagementAPI, members=FILES, **kwargs):
