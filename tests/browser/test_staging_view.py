@@ -26,7 +26,9 @@ async def open_view_from_palette(page) -> None:
     # JupyterLab's own command opens the palette (its Ctrl+Shift+C shortcut is JupyterLab's to test,
     # and after a reload it did not always reach the palette in CI); then the palette is used as a
     # person uses it: type, see our command, Enter.
-    await page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+    await page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
+    )
     box = page.locator(".lm-CommandPalette-input")
     await expect(box).to_be_visible()
     await box.fill("Open SRCNet Staging View")
@@ -67,7 +69,8 @@ async def test_the_view_opens_from_the_palette_and_is_restored_on_reload(chromiu
             await expect(page.locator(VIEW_TAB)).to_have_count(1)
             # Opening it again activates the one view rather than adding a second. (By its command:
             # right after a reload, the palette sometimes closed again before it could be typed in.)
-            await page.evaluate("() => window.jupyterapp.commands.execute('srcstage:open-view')")
+            # (The command resolves to the view widget, which cannot cross to Python: return nothing.)
+            await page.evaluate("async () => { await window.jupyterapp.commands.execute('srcstage:open-view'); }")
             await expect(view).to_be_visible()
             await expect(page.locator(VIEW_TAB)).to_have_count(1)
             await close_view(page)

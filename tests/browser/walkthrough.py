@@ -62,7 +62,9 @@ async def set_theme(page: Page, theme: str) -> None:
         return  # not a JupyterLab page (e.g. the sign-in approval page)
     current = await page.evaluate("() => document.body.dataset.jpThemeName")
     if current != name:
-        await page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", name)
+        await page.evaluate(
+            "async t => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: t}); }", name
+        )
         await page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=name)
         # JupyterLab shows its splash screen while a theme loads.
         await expect(page.locator("#jupyterlab-splash")).to_have_count(0)
