@@ -17,6 +17,7 @@ import type {
   IDidSearch,
   IErrorBody,
   IJob,
+  IJobFiles,
   ILocations,
   INamespaces,
   IPaths,
@@ -435,5 +436,10 @@ export class SrcStageAPI {
 
   jobPaths(id: string): Promise<IPaths> {
     return this.request<IPaths>(`jobs/${encodeURIComponent(id)}/paths`);
+  }
+
+  /** Each file of the job and where it is now, from locate. */
+  jobFiles(id: string): Promise<IJobFiles> {
+    return this.request<IJobFiles>(`jobs/${encodeURIComponent(id)}/files`);
   }
 }

@@ -17,6 +17,7 @@ import type {
   IDestination,
   IDidInfo,
   IJob,
+  IJobFiles,
   ILocations,
   IPaths,
   IPrecheck,
@@ -41,6 +42,7 @@ export type ChangeKind =
   | 'locations'
   | 'collections'
   | 'jobs'
+  | 'jobFiles'
   | 'preferences'
   | 'downloads'
   | 'busy';
@@ -62,6 +64,13 @@ export interface ILocationState {
   loading: boolean;
   error: SrcStageError | null;
   value: ILocations | null;
+}
+
+/** The per-file states of one job, as last read (kept while a new read runs). */
+export interface IJobFilesState {
+  loading: boolean;
+  error: SrcStageError | null;
+  value: IJobFiles | null;
 }
 
 export const DEFAULT_PREFERENCES: IPreferences = {
@@ -892,8 +901,70 @@ export class SrcStageModel implements IDisposable {
     this._jobsLoaded = true;
     this._updateFrequency();
     this._emit('jobs');
+    this._refreshShownJobFiles();
     for (const job of finished) {
       this._jobFinished.emit(job);
+    }
+  }
+
+  // ---------------------------------------------------------------- per-file states
+
+  /** Per-file states of the jobs whose files are shown (read again as their job moves). */
+  get jobFiles(): ReadonlyMap<string, IJobFilesState> {
+    return this._jobFiles;
+  }
+
+  /** Show where each file of job `id` is now; kept up to date while shown. */
+  async showJobFiles(id: string): Promise<void> {
+    this._jobFilesShown.add(id);
+    await this._fetchJobFiles(id);
+  }
+
+  hideJobFiles(id: string): void {
+    this._jobFilesShown.delete(id);
+    this._jobFiles.delete(id);
+    this._jobFilesSeen.delete(id);
+    this._emit('jobFiles');
+  }
+
+  /** A shown job whose server-side record changed (a poll moved it) is read again. */
+  private _refreshShownJobFiles(): void {
+    for (const id of this._jobFilesShown) {
+      const job = this._jobs.find(j => j.id === id);
+      if (!job) {
+        this.hideJobFiles(id); // forgotten
+      } else if (this._jobFilesSeen.get(id) !== jobMoment(job)) {
+        void this._fetchJobFiles(id);
+      }
+    }
+  }
+
+  private async _fetchJobFiles(id: string): Promise<void> {
+    if (this._jobFilesReading.has(id)) {
+      return; // one read at a time per job; the next poll reads again if it moved
+    }
+    this._jobFilesReading.add(id);
+    const job = this._jobs.find(j => j.id === id);
+    const previous = this._jobFiles.get(id)?.value ?? null;
+    this._jobFiles.set(id, { loading: true, error: null, value: previous });
+    this._emit('jobFiles');
+    try {
+      const value = await this.api.jobFiles(id);
+      if (this._jobFilesShown.has(id)) {
+        this._jobFiles.set(id, { loading: false, error: null, value });
+        this._jobFilesSeen.set(id, job ? jobMoment(job) : '');
+      }
+    } catch (e) {
+      if (this._jobFilesShown.has(id)) {
+        this._jobFiles.set(id, {
+          loading: false,
+          error: toSrcStageError(e),
+          value: previous
+        });
+      }
+    } finally {
+      this._jobFilesReading.delete(id);
+      this._emit('jobFiles');
     }
   }
 
@@ -1059,4 +1130,15 @@ export class SrcStageModel implements IDisposable {
   private _jobsError: SrcStageError | null = null;
   private _jobsLoaded = false;
   private _jobPhases = new Map<string, string>();
+  private _jobFiles = new Map<string, IJobFilesState>();
+  private _jobFilesShown = new Set<string>();
+  private _jobFilesReading = new Set<string>();
+  /** The job's record (jobMoment) when its files were last read. */
+  private _jobFilesSeen = new Map<string, string>();
+}
+
+/** What changes when a job moves: its state and its counts. */
+function jobMoment(job: IJob): string {
+  const p = job.progress ?? {};
+  return [job.phase, job.state, p.files_done, p.bytes_done].join('|');
 }

@@ -278,6 +278,31 @@ export interface IPathEntry {
   bytes?: number | null;
 }
 
+/** Where one file of a job is now (from DM locate). */
+export type JobFileState = 'on_tape' | 'on_disk' | 'staged';
+
+export interface IJobFile {
+  /** The file's DID, when its replica URLs tell it. */
+  did: string | null;
+  name: string;
+  state: JobFileState;
+  /** The RSEs holding a replica. */
+  rses: string[];
+}
+
+/** Each file of a job and where it is now (`GET /jobs/{id}/files`). */
+export interface IJobFiles {
+  job_id: string;
+  phase: string;
+  destination: string;
+  counts: Record<JobFileState, number>;
+  /** Not staged first (tape, then disk), then by name; at most the limit asked. */
+  files: IJobFile[];
+  truncated: boolean;
+  /** DIDs of the job not located in this answer (located by a later one). */
+  not_located: number;
+}
+
 export interface IPaths {
   did: string;
   destination?: string;

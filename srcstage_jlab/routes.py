@@ -323,6 +323,13 @@ class JobPathsHandler(SrcStageHandler):
         self.reply(await self.service.job_paths(job_id))
 
 
+class JobFilesHandler(SrcStageHandler):
+    @tornado.web.authenticated
+    @answers_errors
+    async def get(self, job_id: str) -> None:
+        self.reply(await self.service.job_files(job_id, **self.input))
+
+
 ID = r"([A-Za-z0-9_\-]+)"
 
 # Every REST route of the extension, as its OpenAPI path (the `{...}` parts are ids).
@@ -347,6 +354,7 @@ ROUTES: list[tuple[str, type[SrcStageHandler]]] = [
     ("/jobs", JobsHandler),
     ("/jobs/{job_id}", JobHandler),
     ("/jobs/{job_id}/paths", JobPathsHandler),
+    ("/jobs/{job_id}/files", JobFilesHandler),
     ("/jobs/{job_id}/extend", JobExtendHandler),
     ("/jobs/{job_id}/release", JobReleaseHandler),
     ("/jobs/{job_id}/retry", JobRetryHandler),

@@ -39,8 +39,9 @@ from .srcnet.site_capabilities import SiteCapabilities, StagingDestination, choo
 from .staging import lifetimes
 from .staging.collections import CollectionStore, StoredCollection
 from .staging.dids import Did, did_safe_name, parse_did
+from .staging.job_files import JobFiles
 from .staging.jobs import TERMINAL_PHASES, JobTracker, TrackedJob, phase_of, progress_of, state_table
-from .staging.paths import deterministic_suffix, find_tail, local_path
+from .staging.paths import find_tail, local_path, replica_key
 from .staging.summary import StageSummary, is_tape, over_quota_problem, quota_verdict
 
 LOOKUP_CONCURRENCY = 16
@@ -55,6 +56,8 @@ COLLECTION_TYPES = ("dataset", "container")
 # LOCATE_PER_POLL calls. A poll while nothing has arrived costs one batch.
 LOCATE_PER_POLL = 2000
 LOCATE_BATCH = 16
+# Per-file states: DIDs of a job located at most per call (openapi.yaml says so too).
+JOB_FILES_LOCATE = 200
 
 
 def _expired(when: str | None) -> bool:
@@ -761,6 +764,43 @@ class StagingService:
             },
         }
 
+    async def job_files(self, job_id: str, limit: int) -> dict:
+        """Each file of the job and where it is now (staged, on disk elsewhere, on tape), from
+        locate. DIDs whose files were all found at the destination before are not located again;
+        of the others at most JOB_FILES_LOCATE are located per call (`not_located` counts the rest)."""
+        job = self.jobs.get(job_id)
+        destination = await self.destination()
+        files = JobFiles(lambda location: self._is_destination(location, destination))
+        cache = self._located.setdefault(job.id, {})
+        todo = []
+        for target in self._targets(job):
+            keys, here = cache.get(target, (set(), {}))
+            if keys and keys <= set(here):
+                files.add_staged(keys, destination.area.name)
+            else:
+                todo.append(target)
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def locate(target: str) -> None:
+            async with semaphore:
+                self.locate_calls += 1
+                try:
+                    located = await self.dm.locate(parse_did(target))
+                except NotFound:
+                    located = []
+                cache[target] = self._file_map(located, destination)  # the poller's cache gains too
+                files.add_locate(located)
+
+        await asyncio.gather(*(locate(t) for t in todo[:JOB_FILES_LOCATE]))
+        return {
+            "job_id": job.id,
+            "phase": job.phase,
+            "destination": destination.area.name,
+            "from": "locate",
+            **files.answer(limit),
+            "not_located": max(len(todo) - JOB_FILES_LOCATE, 0),
+        }
+
     def _live_job(self, did: str, destination: StagingDestination) -> TrackedJob | None:
         """A tracked job for this DID and destination that has not failed nor expired."""
         for job in self.jobs.all():
@@ -915,8 +955,7 @@ class StagingService:
         for location in locations:
             at_destination = self._is_destination(location, destination)
             for url in location.get("replicas") or []:
-                found = deterministic_suffix(url)
-                key = str(found[0]) if found else url.rsplit("/", 1)[-1]
+                key = replica_key(url)
                 everywhere.add(key)
                 if at_destination:
                     here[key] = url

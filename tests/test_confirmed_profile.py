@@ -19,6 +19,7 @@ from srcstage_jlab.sandbox import config as cfg
 from srcstage_jlab.sandbox.data_management import CONFIRMED_STATES
 from srcstage_jlab.sandbox.seed import catalogue
 from srcstage_jlab.staging.jobs import STATE_WORDS
+from srcstage_jlab.staging.summary import is_tape
 from tests.sandbox.helpers import Control, RucioRoot
 from tests.sandbox_plugin import CONFIRMED_SCALE_FILES
 from tests.server_plugin import demo_token_file, running_server, srcstage_config
@@ -125,6 +126,16 @@ async def test_rest_flow_without_collection_routes(api, confirmed_sandbox):
     status, one = await api("GET", "paths", did=cold[0])
     assert status == 200 and one["paths"][0]["path"].startswith(sb.local_area["directory"])
 
+    # Per-file states from locate alone: every file at the destination, the cold ones still on tape too.
+    status, files = await api("GET", f"jobs/{job['id']}/files")
+    assert status == 200 and files["from"] == "locate" and files["not_located"] == 0, files
+    assert files["counts"] == {"on_tape": 0, "on_disk": 0, "staged": total}
+    assert sorted(f["did"] for f in files["files"]) == sorted(sizes)
+    for f in files["files"]:
+        assert files["destination"] in f["rses"], f
+        if f["did"] in cold:
+            assert any(is_tape(r) for r in f["rses"]), f
+
     # Staging again is the same job; no request goes to a route already known not served.
     unserved_before = not_found_requests(sb)
     status, again = await api("POST", f"collections/{collection['id']}/stage", {"lifetime": "1d"})
@@ -203,6 +214,9 @@ def test_python_api_flow_on_the_confirmed_contract(confirmed_server):
         paths = job.paths()
         assert len(paths) == 2 + len(files_of(dataset))
         assert sorted(c.paths()) == sorted(paths)  # the collection knows its files through its job
+        where = job.files()
+        assert where["counts"]["staged"] == len(paths) and not where["truncated"]
+        assert {f["state"] for f in where["files"]} == {"staged"}
         for path in paths:
             with open(path, "rb") as fh:
                 assert fh.read(1)

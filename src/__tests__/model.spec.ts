@@ -278,6 +278,79 @@ describe('SrcStageModel: jobs', () => {
   });
 });
 
+describe('SrcStageModel: per-file states', () => {
+  function filesAnswer(staged: number): any {
+    return {
+      job_id: 'j1',
+      phase: 'active',
+      destination: 'SANDBOX_LOCAL',
+      counts: { on_tape: 0, on_disk: 4 - staged, staged },
+      files: [],
+      truncated: false,
+      not_located: 0
+    };
+  }
+
+  it('reads a shown job’s files again only when the job moved, and stops when hidden', async () => {
+    const moving = { jobs: [job('j1', 'active', 'STAGING')] };
+    const moved = {
+      jobs: [
+        job('j1', 'active', 'STAGING', {
+          progress: { files_total: 4, files_done: 3 }
+        })
+      ]
+    };
+    let staged = 1;
+    const server = baseServer()
+      .sequence('GET', 'jobs', [moving, moving, moving, moved, moved])
+      .on('GET', 'jobs/j1/files', () => ({ body: filesAnswer(staged) }));
+    const model = makeModel(server);
+    await model.initialize();
+    await model.showJobFiles('j1');
+    expect(model.jobFiles.get('j1')?.value?.counts.staged).toBe(1);
+    const reads = () =>
+      server.calls.filter(c => c.path === 'jobs/j1/files').length;
+    await model.tick(); // the job has not moved: not read again
+    expect(reads()).toBe(1);
+    staged = 3;
+    await model.tick();
+    await model.tick();
+    await new Promise(r => setTimeout(r, 0));
+    expect(reads()).toBe(2); // moved once: read once
+    expect(model.jobFiles.get('j1')?.value?.counts.staged).toBe(3);
+    model.hideJobFiles('j1');
+    expect(model.jobFiles.has('j1')).toBe(false);
+    model.dispose();
+  });
+
+  it('keeps the last answer beside the error when a read fails', async () => {
+    let fail = false;
+    const server = baseServer()
+      .on('GET', 'jobs', { jobs: [job('j1', 'active', 'STAGING')] })
+      .on('GET', 'jobs/j1/files', () =>
+        fail
+          ? {
+              status: 502,
+              body: {
+                message: 'SRCNet Data Management did not answer.',
+                detail: 'locate timed out',
+                code: 'upstream'
+              }
+            }
+          : { body: filesAnswer(2) }
+      );
+    const model = makeModel(server);
+    await model.initialize();
+    await model.showJobFiles('j1');
+    fail = true;
+    await model.showJobFiles('j1');
+    const state = model.jobFiles.get('j1');
+    expect(state?.error?.detailLines).toEqual(['locate timed out']);
+    expect(state?.value?.counts.staged).toBe(2);
+    model.dispose();
+  });
+});
+
 describe('SrcStageModel: polling', () => {
   it('rests when the tab is hidden, or the panel is hidden with nothing moving', async () => {
     let hidden = false;

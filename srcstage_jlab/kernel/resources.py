@@ -558,6 +558,14 @@ class Job:
         return [p["path"] for p in data.get("paths") or []]
 
     @verb
+    def files(self, limit: int = 500) -> dict:
+        """Each of the job's files and where it is now, read from SRCNet's ``locate``: ``state`` is
+        ``"staged"`` (at the destination), ``"on_disk"`` (to be copied from another area) or
+        ``"on_tape"`` (to be recalled first). The answer's ``counts`` count every file; ``files``
+        lists at most ``limit``, those not staged first."""
+        return (yield Request("GET", self._url("/files"), params={"limit": limit}))
+
+    @verb
     def extend(self, lifetime: Any) -> Job:
         """Keep the staged copy ``lifetime`` from now (e.g. ``"14d"``); the server's cap applies.
         Raises NotServedError, with the reason, where the DM does not serve it."""

@@ -79,3 +79,10 @@ def find_tail(replica_url: str, root: str) -> str | None:
 
 def local_path(tail: str, mount: str) -> str:
     return posixpath.join(mount.rstrip("/") or "/", tail.lstrip("/"))
+
+
+def replica_key(replica_url: str) -> str:
+    """What names a file across RSEs in a locate answer: its DID when the URL follows the
+    deterministic layout, else the URL's last part."""
+    found = deterministic_suffix(replica_url)
+    return str(found[0]) if found else replica_url.rsplit("/", 1)[-1]

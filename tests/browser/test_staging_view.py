@@ -168,6 +168,18 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             await expect(job_row).to_contain_text(small_name)
             await expect(job_row).to_contain_text("of 10 files")
 
+            # Per-file states, from locate: each of the 10 files, on tape or on its way or there.
+            toggle = job_row.locator(w.tid("srcstage-view-job-files-toggle"))
+            await toggle.click()
+            await expect(toggle).to_have_attribute("aria-expanded", "true")
+            file_list = view.locator(w.tid("srcstage-view-job-file-list"))
+            file_rows = file_list.locator(w.tid("srcstage-view-job-file"))
+            await expect(file_rows).to_have_count(10)
+            names = sorted(await file_rows.locator("th").all_inner_texts())
+            assert names == sorted(TO_STAGE), names
+            for state in await file_rows.evaluate_all("rows => rows.map(r => r.dataset.state)"):
+                assert state in ("on_tape", "on_disk", "staged"), state
+
             # The pictures: the big collection open beside search results, a job running.
             await picker.select_option(label=big_name)
             await view.locator(w.tid("srcstage-view-namespace")).select_option("ska-low")
@@ -198,6 +210,13 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             # The job completes: the table says so, with every file counted.
             await expect(job_row).to_have_attribute("data-phase", "completed", timeout=120_000)
             await expect(job_row.locator(w.tid("srcstage-view-job-files"))).to_contain_text("10 of 10 files")
+            # The open file list followed the job without a click: every file at the destination.
+            await expect(file_list.locator('[data-state="staged"]')).to_have_count(10, timeout=30_000)
+            await expect(file_list.locator(w.tid("srcstage-view-job-files-counts"))).to_have_text(
+                "10 files at the destination · 0 on disk elsewhere · 0 on tape"
+            )
+            await toggle.click()
+            await expect(file_list).to_have_count(0)
             await close_view(page)
         assert not errors, errors
     finally:  # leave the shared server as found: no job, no collection
