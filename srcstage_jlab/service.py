@@ -39,7 +39,7 @@ from .srcnet.site_capabilities import SiteCapabilities, StagingDestination, choo
 from .staging import lifetimes
 from .staging.collections import CollectionStore, StoredCollection
 from .staging.dids import Did, did_safe_name, parse_did
-from .staging.job_files import JobFiles
+from .staging.job_files import file_states, seen_at
 from .staging.jobs import TERMINAL_PHASES, JobTracker, TrackedJob, phase_of, progress_of, state_table
 from .staging.paths import find_tail, local_path, replica_key
 from .staging.summary import StageSummary, is_tape, over_quota_problem, quota_verdict
@@ -129,6 +129,8 @@ class StagingService:
         # job id -> {target DID: (its file keys, {file key: replica URL at the destination})}, from locate
         self._located: dict[str, dict[str, tuple[set[str], dict[str, str]]]] = {}
         self._locate_offset: dict[str, int] = {}
+        # job id -> {target DID: {file key: RSEs it is at}}, from each target's latest locate
+        self._seen_at: dict[str, dict[str, dict[str, set[str]]]] = {}
         self.download_progress: dict = {}  # DID -> the Progress of its latest download (download mode)
         self._downloads_running: dict[str, asyncio.Future] = {}  # DID -> its download under way
         self.locate_calls = 0  # for benchmarks and tests: locate calls made to follow jobs
@@ -715,12 +717,17 @@ class StagingService:
             return [job.did]
         return [job.parent_did] if job.parent_did else list(job.members)
 
-    async def _locate_one(self, did_text: str, destination: StagingDestination) -> tuple[set[str], dict[str, str]]:
+    async def _locate_one(
+        self, did_text: str, destination: StagingDestination, job: TrackedJob
+    ) -> tuple[set[str], dict[str, str]]:
+        """Locate one of a job's DIDs: its file keys and those at the destination (what the job's
+        cache keeps), noting on the way every RSE each file was seen at (for its per-file states)."""
         self.locate_calls += 1
         try:
             located = await self.dm.locate(parse_did(did_text))
         except NotFound:
             located = []
+        self._seen_at.setdefault(job.id, {})[did_text] = seen_at(located)
         return self._file_map(located, destination)
 
     async def _locate_progress_or_none(self, job: TrackedJob) -> dict | None:
@@ -742,7 +749,7 @@ class StagingService:
         while pending and checked < LOCATE_PER_POLL:
             size = min(LOCATE_BATCH, LOCATE_PER_POLL - checked)
             batch, pending = pending[:size], pending[size:]
-            results = await asyncio.gather(*(self._locate_one(t, destination) for t in batch))
+            results = await asyncio.gather(*(self._locate_one(t, destination, job) for t in batch))
             misses = 0
             for target, (keys, here) in zip(batch, results, strict=True):
                 cache[target] = (keys, here)
@@ -766,39 +773,41 @@ class StagingService:
 
     async def job_files(self, job_id: str, limit: int) -> dict:
         """Each file of the job and where it is now (staged, on disk elsewhere, on tape), from
-        locate. DIDs whose files were all found at the destination before are not located again;
-        of the others at most JOB_FILES_LOCATE are located per call (`not_located` counts the rest)."""
+        locate. DIDs whose files were all at the destination are not located again (unless the copy
+        was released or expired); of the others
+        at most JOB_FILES_LOCATE are located per call, those never located first (`not_located`
+        counts the DIDs no call has located yet)."""
         job = self.jobs.get(job_id)
         destination = await self.destination()
-        files = JobFiles(lambda location: self._is_destination(location, destination))
         cache = self._located.setdefault(job.id, {})
-        todo = []
-        for target in self._targets(job):
-            keys, here = cache.get(target, (set(), {}))
-            if keys and keys <= set(here):
-                files.add_staged(keys, destination.area.name)
-            else:
-                todo.append(target)
+        targets = self._targets(job)
+        never = [t for t in targets if t not in cache]
+        # A released or expired copy may be going away: what was all there is looked at again.
+        gone = job.phase == "released" or _expired(job.expires_at)
+        moving = [t for t in targets if t in cache and (gone or not (cache[t][0] and cache[t][0] <= set(cache[t][1])))]
         semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
 
         async def locate(target: str) -> None:
             async with semaphore:
-                self.locate_calls += 1
-                try:
-                    located = await self.dm.locate(parse_did(target))
-                except NotFound:
-                    located = []
-                cache[target] = self._file_map(located, destination)  # the poller's cache gains too
-                files.add_locate(located)
+                cache[target] = await self._locate_one(target, destination, job)  # the poller's cache too
 
-        await asyncio.gather(*(locate(t) for t in todo[:JOB_FILES_LOCATE]))
+        await asyncio.gather(*(locate(t) for t in (never + moving)[:JOB_FILES_LOCATE]))
+        keys: set[str] = set()
+        staged: set[str] = set()
+        rses_of: dict[str, set[str]] = {}
+        for target in targets:
+            if target in cache:
+                keys |= cache[target][0]
+                staged |= set(cache[target][1])
+                for key, rses in self._seen_at.get(job.id, {}).get(target, {}).items():
+                    rses_of.setdefault(key, set()).update(rses)
         return {
             "job_id": job.id,
             "phase": job.phase,
             "destination": destination.area.name,
             "from": "locate",
-            **files.answer(limit),
-            "not_located": max(len(todo) - JOB_FILES_LOCATE, 0),
+            **file_states(keys, staged, rses_of, limit),
+            "not_located": sum(t not in cache for t in targets),
         }
 
     def _live_job(self, did: str, destination: StagingDestination) -> TrackedJob | None:
@@ -1003,7 +1012,7 @@ class StagingService:
 
         async def locate(target: str) -> None:
             async with semaphore:
-                cache[target] = await self._locate_one(target, destination)
+                cache[target] = await self._locate_one(target, destination, job)
 
         await asyncio.gather(*(locate(t) for t in todo))
         everywhere: set[str] = set()

@@ -7,7 +7,7 @@ destination area is staged; one without is still to come, from disk elsewhere or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from .paths import replica_key
 from .summary import is_tape
@@ -17,47 +17,34 @@ from .summary import is_tape
 FILE_STATES = ("on_tape", "on_disk", "staged")
 
 
-class JobFiles:
-    """The files of one job, built from the locate answers of its DIDs."""
+def seen_at(locations: Iterable[dict]) -> dict[str, set[str]]:
+    """{file key: RSEs} of a locate answer."""
+    rses_of: dict[str, set[str]] = {}
+    for location in locations:
+        rse = str(location.get("identifier") or "")
+        for url in location.get("replicas") or []:
+            rses_of.setdefault(replica_key(url), set()).add(rse)
+    return rses_of
 
-    def __init__(self, is_destination: Callable[[dict], bool]) -> None:
-        self._is_destination = is_destination
-        self._rses: dict[str, set[str]] = {}  # file key -> RSEs holding a replica
-        self._staged: set[str] = set()
 
-    def add_locate(self, locations: Iterable[dict]) -> None:
-        for location in locations:
-            rse = str(location.get("identifier") or "")
-            here = self._is_destination(location)
-            for url in location.get("replicas") or []:
-                key = replica_key(url)
-                self._rses.setdefault(key, set()).add(rse)
-                if here:
-                    self._staged.add(key)
+def file_states(keys: Iterable[str], staged: set[str], rses_of: dict[str, set[str]], limit: int) -> dict:
+    """Counts by state of every file, and at most `limit` files, those not staged first, then by name."""
 
-    def add_staged(self, keys: Iterable[str], rse: str) -> None:
-        """Files known to be at the destination already (located earlier, never located again)."""
-        for key in keys:
-            self._rses.setdefault(key, set()).add(rse)
-            self._staged.add(key)
-
-    def state_of(self, key: str) -> str:
-        if key in self._staged:
+    def state_of(key: str) -> str:
+        if key in staged:
             return "staged"
-        return "on_tape" if all(is_tape(r) for r in self._rses[key]) else "on_disk"
+        return "on_tape" if all(is_tape(r) for r in rses_of.get(key, ())) else "on_disk"
 
-    def answer(self, limit: int) -> dict:
-        """Counts by state and at most `limit` files, those not staged first, then by name."""
-        order = {s: i for i, s in enumerate(FILE_STATES)}
-        rows = sorted(((self.state_of(k), k) for k in self._rses), key=lambda r: (order[r[0]], r[1]))
-        counts = dict.fromkeys(FILE_STATES, 0)
-        for state, _ in rows:
-            counts[state] += 1
-        return {
-            "counts": counts,
-            "files": [
-                {"did": key if ":" in key else None, "name": key, "state": state, "rses": sorted(self._rses[key])}
-                for state, key in rows[:limit]
-            ],
-            "truncated": len(rows) > limit,
-        }
+    order = {s: i for i, s in enumerate(FILE_STATES)}
+    rows = sorted(((state_of(k), k) for k in keys), key=lambda r: (order[r[0]], r[1]))
+    counts = dict.fromkeys(FILE_STATES, 0)
+    for state, _ in rows:
+        counts[state] += 1
+    return {
+        "counts": counts,
+        "files": [
+            {"did": key if ":" in key else None, "name": key, "state": state, "rses": sorted(rses_of.get(key, ()))}
+            for state, key in rows[:limit]
+        ],
+        "truncated": len(rows) > limit,
+    }

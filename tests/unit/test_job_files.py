@@ -56,7 +56,7 @@ WHERE = {
 }
 
 
-def run(tmp_path, monkeypatch, dm, body):
+def run(tmp_path, monkeypatch, dm, body, first_answer=None):
     monkeypatch.setenv(ENV, token("root", preferred_username="demo"))
 
     async def go():
@@ -69,7 +69,8 @@ def run(tmp_path, monkeypatch, dm, body):
         service.destination = destination
         try:
             job = TrackedJob(id="j1", did="3 DIDs", destination=AREA.to_json(), lifetime_s=60, members=sorted(WHERE))
-            await service.jobs.add(job, {"state": "FAILED"})  # a job no poller follows: only our calls locate
+            # A job no poller follows (failed, or released): only our calls locate.
+            await service.jobs.add(job, first_answer or {"state": "FAILED"})
             return await body(service)
         finally:
             await service.stop()
@@ -112,3 +113,24 @@ def test_a_call_locates_a_bounded_number_of_dids_and_counts_the_rest(tmp_path, m
     answer_ = run(tmp_path, monkeypatch, dm, body)
     assert len(dm.located) == 2 and answer_["not_located"] == 1
     assert sum(answer_["counts"].values()) == sum(len(WHERE[d]) for d in dm.located)
+
+
+def test_a_released_copy_is_looked_at_again_and_files_gone_from_the_destination_say_so(tmp_path, monkeypatch):
+    where = {did: dict(files) for did, files in WHERE.items()}
+    dm = DataManagementAPI(where)
+
+    async def body(service):
+        before = await service.job_files("j1", limit=500)
+        service.jobs.get("j1").phase = "released"  # as the release route leaves it
+        for files in where.values():  # the reaper removes the destination's replicas
+            for rses in files.values():
+                if HERE in rses:
+                    rses.remove(HERE)
+        return before, await service.job_files("j1", limit=500)
+
+    before, after = run(tmp_path, monkeypatch, dm, body)
+    assert before["counts"]["staged"] == 2
+    assert len(dm.located) == 2 * len(WHERE)  # every DID located again, the complete one too
+    # image.fits had its only copy there: located nowhere now, it is listed no more.
+    assert after["counts"] == {"on_tape": 2, "on_disk": 1, "staged": 0}
+    assert {f["did"]: f["rses"] for f in after["files"]}["ska-low:obs-1-vis.ms"] == [TAPE]
