@@ -262,15 +262,28 @@ function addDeclaredCommands(
   };
   app.commands.addCommand(CommandIDs.declare, {
     describedBy: nameArg,
-    label: () => {
+    // The notebook toolbar's button (schema/plugin.json, "jupyter.lab.toolbars") shows the icon only.
+    icon: args => (args['toolbar'] ? srcstageIcon : undefined),
+    label: args => {
+      if (args['toolbar']) {
+        return '';
+      }
       const name = model.activeCollection?.name;
       return name
         ? trans.__('Declare “%1” in this notebook', name)
         : trans.__('Declare the open collection in this notebook');
     },
-    caption: trans.__(
-      'Add the sidebar’s open collection to this notebook’s metadata.srcstage'
-    ),
+    caption: () => {
+      const name = model.activeCollection?.name;
+      return name
+        ? trans.__(
+            'Declare the open collection, “%1”, in this notebook’s metadata.srcstage',
+            name
+          )
+        : trans.__(
+            'Declare the sidebar’s open collection in this notebook’s metadata.srcstage'
+          );
+    },
     isEnabled: () =>
       !!declared.notebook && !!model.activeCollection?.dids.length,
     execute: () => {
@@ -305,6 +318,17 @@ function addDeclaredCommands(
     isEnabled: args => declared.isDeclared(undeclaredName(args)),
     execute: args => declared.undeclare(undeclaredName(args))
   });
+  // The toolbar button and the menus follow the open collection and the notebook's declarations.
+  const changed = () => {
+    app.commands.notifyCommandChanged(CommandIDs.declare);
+    app.commands.notifyCommandChanged(CommandIDs.undeclare);
+  };
+  model.changed.connect((_, kind) => {
+    if (kind === 'collections') {
+      changed();
+    }
+  });
+  declared.changed.connect(changed);
   app.contextMenu.addItem({
     command: CommandIDs.declare,
     selector: '.jp-Notebook',

@@ -212,7 +212,7 @@ function JobFiles(props: { model: SrcStageModel; job: IJob }): JSX.Element {
           aria-label={trans.__('Files of %1', job.collection_name || job.did)}
           tabIndex={0}
         >
-          <table className="jp-SrcStage-filesTable">
+          <table className="jp-SrcStage-jobsTable jp-SrcStage-filesTable">
             <thead>
               <tr>
                 <th scope="col">{trans.__('File')}</th>

@@ -110,9 +110,15 @@ async def test_stage_what_a_notebook_declares_from_the_sidebar(chromium, signed_
                 " return [m.dirty, m.getMetadata('srcstage') ?? null]; }"
             )
             assert declared == [True, None], declared
-            await page.evaluate(
-                "async () => { await window.jupyterapp.commands.execute('srcstage:declare-collection'); }"
+            # The notebook toolbar's button (its tooltip names the act) declares it again.
+            button = page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="srcstage-declare"]').get_by_role(
+                "button", name=f"Declare the open collection, “{name}”, in this notebook’s metadata.srcstage"
             )
+            await expect(button).to_be_enabled()
+            await page.locator(".jp-NotebookPanel-toolbar").screenshot(
+                path=str(shots.directory / "notebook-toolbar.png")
+            )
+            await button.click()
             await expect(section).to_be_visible()
             declared = await page.evaluate(
                 "() => window.jupyterapp.shell.currentWidget.context.model.getMetadata('srcstage')"
