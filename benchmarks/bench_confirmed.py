@@ -86,6 +86,12 @@ async def run(sb, workdir: Path, n_files: int, timeout_s: float) -> None:
     poll_s = time.monotonic() - t
     poll_calls = dict(counts)
     counts.clear()
+    # The view's per-file list of the completed job: every member found complete before is not
+    # located again. (A list opened while the job runs locates at most JOB_FILES_LOCATE members.)
+    t = time.monotonic()
+    files = await service.job_files(job.id, 500)
+    files_s, files_calls = time.monotonic() - t, sum(counts.values())
+    counts.clear()
     t = time.monotonic()
     paths = await service.job_paths(job.id) if job.phase == "completed" else {"paths": []}
     paths_s = time.monotonic() - t
@@ -101,6 +107,10 @@ async def run(sb, workdir: Path, n_files: int, timeout_s: float) -> None:
     if errors:
         say(f"polls that met an error (kept the last state): {dict(errors)}")
     say(f"job.paths(): {len(paths['paths'])} paths, {sum(counts.values())} DM calls, {paths_s:.2f} s")
+    say(
+        f"per-file states (GET /jobs/{{id}}/files) of the completed job: {files['counts']}, "
+        f"{files_calls} DM calls, {files_s:.2f} s"
+    )
     total = sum(stage_calls.values()) + sum(poll_calls.values()) + sum(counts.values())
     say(f"DM calls per job (stage + follow + paths): {total}")
     await service.stop()

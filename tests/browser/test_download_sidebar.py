@@ -5,6 +5,8 @@ the test's screenshot folder; docs/images/sidebar-download-*.png are copies of t
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
 
 import pytest
@@ -77,9 +79,38 @@ async def test_the_job_card_shows_a_download_while_it_runs(chromium, download_se
             )
             await card.screenshot(path=str(shots.directory / "sidebar-download-done.png"))
             await shots(page, "download-done")
-        fetched = sorted(p.name for p in (tmp_path / "downloads").rglob("*") if p.is_file())
-        assert fetched == sorted(f.name for f in observation.files)
-        assert all(next((tmp_path / "downloads").rglob(f.name)).read_bytes() == f.content() for f in observation.files)
+            fetched = sorted(p.name for p in (tmp_path / "downloads").rglob("*") if p.is_file())
+            assert fetched == sorted(f.name for f in observation.files)
+            assert all(
+                next((tmp_path / "downloads").rglob(f.name)).read_bytes() == f.content() for f in observation.files
+            )
+
+            # The same from a notebook cell, the files gone again: job.paths() downloads them, with a
+            # bar in the job bar's style in the cell's output, and then says what it did.
+            shutil.rmtree(tmp_path / "downloads")
+            control.faults("data-management", latency_ms=1500)
+            await w.new_notebook(page)
+            cell = w.notebook(page).locator(".jp-CodeCell").first
+            await w.type_in_cell(
+                page,
+                cell,
+                f"import srcstage_jlab as srcstage\npaths = srcstage.job({job['id']!r}).paths()\n"
+                "print(len(paths), 'paths; first:', open(paths[0]).readline().strip())",
+            )
+            output = await w.run_cell(page, cell)
+            first = sorted(observation.files, key=lambda f: f.name)[0]
+            await expect(output).to_contain_text(
+                f"{len(dids)} paths; first: {first.content().decode().splitlines()[0]}", timeout=120_000
+            )
+            await expect(output.locator(".srcstage-wait-progress")).to_be_visible()
+            n = len(dids)
+            await expect(output.locator(".srcstage-wait-state")).to_have_text(
+                re.compile(
+                    rf"100%\s+{n}/{n} files\s+\S+ kB/\S+ kB\s+downloaded \(0 reused, 0 fetched again, 0 failed\)"
+                )
+            )
+            await output.screenshot(path=str(shots.directory / "notebook-download-done.png"))
+            assert "Bearer" not in await output.inner_text()
     finally:
         control.reset_faults()
         server.request("DELETE", f"srcstage/collections/{made.json()['id']}")
