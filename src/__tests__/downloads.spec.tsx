@@ -1,9 +1,9 @@
 import * as React from 'react';
-import { createRoot, Root } from 'react-dom/client';
-import { act } from 'react-dom/test-utils';
+import { act } from 'react';
 import { JobsSection } from '../components/Jobs';
 import { SrcStageModel } from '../model';
 import { FakeServer, job } from './fake';
+import { mount, NO_ACTIONS } from './mount';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -51,7 +51,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe('the download bar on a job card', () => {
   let host: HTMLDivElement;
-  let root: Root;
+  let unmount: () => void;
   let model: SrcStageModel;
 
   async function render(fake: FakeServer): Promise<void> {
@@ -59,25 +59,13 @@ describe('the download bar on a job card', () => {
     await act(async () => {
       await Promise.all([model.refreshConfig(), model.refreshJobs()]);
     });
-    host = document.createElement('div');
-    document.body.appendChild(host);
-    root = createRoot(host);
-    await act(async () => {
-      root.render(
-        <JobsSection
-          model={model}
-          actions={{
-            copyPaths: async () => undefined,
-            insertCode: async () => undefined
-          }}
-        />
-      );
-    });
+    ({ host, unmount } = await mount(
+      <JobsSection model={model} actions={NO_ACTIONS} />
+    ));
   }
 
   afterEach(() => {
-    act(() => root.unmount());
-    host.remove();
+    unmount();
     model.dispose();
   });
 

@@ -1,10 +1,10 @@
 import * as React from 'react';
-import { createRoot, Root } from 'react-dom/client';
-import { act } from 'react-dom/test-utils';
+import { act } from 'react';
 import { SrcStageView } from '../components/Panel';
 import { RESULT_ROW_HEIGHT } from '../components/FindData';
 import { SrcStageModel } from '../model';
 import { FakeServer, job } from './fake';
+import { mount, NO_ACTIONS } from './mount';
 
 // React 18: tell it that this is a test environment with act().
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
@@ -52,7 +52,7 @@ function server(): FakeServer {
 
 describe('SrcStageView', () => {
   let host: HTMLDivElement;
-  let root: Root;
+  let unmount: () => void;
   let model: SrcStageModel;
 
   beforeEach(async () => {
@@ -62,25 +62,13 @@ describe('SrcStageView', () => {
       isDocumentHidden: () => false
     });
     await model.initialize();
-    host = document.createElement('div');
-    document.body.appendChild(host);
-    root = createRoot(host);
-    await act(async () => {
-      root.render(
-        <SrcStageView
-          model={model}
-          actions={{
-            copyPaths: async () => undefined,
-            insertCode: async () => undefined
-          }}
-        />
-      );
-    });
+    ({ host, unmount } = await mount(
+      <SrcStageView model={model} actions={NO_ACTIONS} />
+    ));
   });
 
   afterEach(() => {
-    act(() => root.unmount());
-    host.remove();
+    unmount();
     model.dispose();
   });
 
@@ -161,7 +149,7 @@ describe('SrcStageView', () => {
 
 describe('SrcStageView signed out', () => {
   let host: HTMLDivElement;
-  let root: Root;
+  let unmount: () => void;
   let model: SrcStageModel;
 
   beforeEach(async () => {
@@ -178,25 +166,13 @@ describe('SrcStageView signed out', () => {
       isDocumentHidden: () => false
     });
     await model.initialize();
-    host = document.createElement('div');
-    document.body.appendChild(host);
-    root = createRoot(host);
-    await act(async () => {
-      root.render(
-        <SrcStageView
-          model={model}
-          actions={{
-            copyPaths: async () => undefined,
-            insertCode: async () => undefined
-          }}
-        />
-      );
-    });
+    ({ host, unmount } = await mount(
+      <SrcStageView model={model} actions={NO_ACTIONS} />
+    ));
   });
 
   afterEach(() => {
-    act(() => root.unmount());
-    host.remove();
+    unmount();
     model.dispose();
   });
 
