@@ -81,6 +81,10 @@ const plugin: JupyterFrontEndPlugin<SrcStageModel> = {
         if (insertJobCode(notebooks, job) && notebooks?.currentWidget) {
           app.shell.activateById(notebooks.currentWidget.id);
         }
+      },
+      showFiles: async (job: IJob) => {
+        await app.commands.execute(CommandIDs.openView);
+        await model.showJobFiles(job.id); // the view's jobs table opens the job's row
       }
     };
 

@@ -10,7 +10,8 @@ import type { IJobActions } from '../components/Jobs';
 /** Panel actions that do nothing (the component tests do not copy or insert). */
 export const NO_ACTIONS: IJobActions = {
   copyPaths: async () => undefined,
-  insertCode: async () => undefined
+  insertCode: async () => undefined,
+  showFiles: async () => undefined
 };
 
 export interface IMounted {

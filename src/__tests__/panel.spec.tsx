@@ -87,6 +87,8 @@ describe('SrcStageView', () => {
     // Only a completed job offers its files.
     expect(q('srcstage-insert-code')).toHaveLength(1);
     expect(q('srcstage-copy-paths')).toHaveLength(1);
+    // Every job offers where its files are now.
+    expect(q('srcstage-job-show-files')).toHaveLength(2);
   });
 
   it('renders a window of 10,000 results and selects with modifiers', async () => {

@@ -3,6 +3,7 @@ import {
   addBelowIcon,
   closeIcon,
   copyIcon,
+  listIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
@@ -28,6 +29,8 @@ import { trans } from '../i18n';
 export interface IJobActions {
   copyPaths: (job: IJob) => Promise<void>;
   insertCode: (job: IJob) => Promise<void>;
+  /** Open the wide view with the job's files listed (where each one is now). */
+  showFiles: (job: IJob) => Promise<void>;
 }
 
 /** Staging jobs tracked by this server, newest first. */
@@ -222,6 +225,16 @@ function JobItem(props: {
             </Button>
           </>
         )}
+        <Button
+          icon={listIcon}
+          testid="srcstage-job-show-files"
+          title={trans.__(
+            'Where each file of this job is now, in the wide view'
+          )}
+          onClick={() => void actions.showFiles(job)}
+        >
+          {trans.__('Files')}
+        </Button>
         {holdsCopy && extend.available !== false && (
           <Button
             testid="srcstage-job-extend"

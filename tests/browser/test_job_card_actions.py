@@ -65,6 +65,21 @@ async def test_extend_and_release_from_the_job_card(chromium, signed_in_server, 
             assert abs((expires - wanted).total_seconds()) < 600, (expires, wanted)
             assert server.get(f"srcstage/jobs/{job['id']}").json()["lifetime_s"] == 14 * 86400
 
+            # Files: the wide view opens on the job's files, each at the destination.
+            await card.locator(w.tid("srcstage-job-show-files")).click()
+            view = page.locator(w.tid("srcstage-view"))
+            row = view.locator(f'tr[data-job-id="{job["id"]}"]')
+            await expect(row.locator(w.tid("srcstage-view-job-files-toggle"))).to_have_attribute(
+                "aria-expanded", "true"
+            )
+            files = view.locator(w.tid("srcstage-view-job-file-list")).locator(w.tid("srcstage-view-job-file"))
+            await expect(files).to_have_count(len(dids))
+            assert sorted(await files.locator("th").all_inner_texts()) == sorted(dids)
+            await expect(files.filter(has_text="At the destination")).to_have_count(len(dids))
+            await w.close_view(page)
+            await w.open_panel(page)
+            await card.scroll_into_view_if_needed()
+
             # Release: asked first, then the card says so and Rucio's rule is gone.
             await card.locator(w.tid("srcstage-job-release")).click()
             await page.locator(".jp-Dialog").get_by_role("button", name="Release").click()

@@ -16,7 +16,7 @@ from tests.browser import walkthrough as w
 
 pytestmark = pytest.mark.browser
 
-VIEW_TAB = '.lm-DockPanel-tabBar li[data-id="srcstage-jlab-view"]'
+VIEW_TAB = w.VIEW_TAB
 # Files no other test stages: 3,000 for the big collection, 10 to stage.
 BIG = [f"ska-low:scale-{i:05d}.txt" for i in range(5000, 8000)]
 TO_STAGE = [f"ska-low:scale-{i:05d}.txt" for i in range(8500, 8510)]
@@ -35,16 +35,6 @@ async def open_view_from_palette(page) -> None:
     await expect(page.locator(".lm-CommandPalette-item.lm-mod-active")).to_contain_text("Open SRCNet Staging View")
     await page.keyboard.press("Enter")
     await expect(page.locator(w.tid("srcstage-view"))).to_be_visible()
-
-
-async def close_view(page) -> None:
-    """Close the view's tab and check, across a reload, that the saved layout no longer has it."""
-    await page.locator(f"{VIEW_TAB} .lm-TabBar-tabCloseIcon").click()
-    await expect(page.locator(w.tid("srcstage-view"))).to_have_count(0)
-    await page.wait_for_timeout(1500)  # the layout restorer saves the workspace after a short delay
-    await page.reload()
-    await expect(page.locator(".jp-Launcher")).to_be_visible()
-    await expect(page.locator(w.tid("srcstage-view"))).to_have_count(0)
 
 
 def make_collection(server, name: str, dids: list[str]) -> dict:
@@ -73,7 +63,7 @@ async def test_the_view_opens_from_the_palette_and_is_restored_on_reload(chromiu
             await page.evaluate("async () => { await window.jupyterapp.commands.execute('srcstage:open-view'); }")
             await expect(view).to_be_visible()
             await expect(page.locator(VIEW_TAB)).to_have_count(1)
-            await close_view(page)
+            await w.close_view(page)
         finally:
             # Leave the shared server as found even when a step failed: a restored view would
             # greet the next browser tests instead of the launcher they wait for.
@@ -218,7 +208,7 @@ async def test_a_3000_file_collection_in_the_view_sorts_filters_stages_and_shows
             )
             await toggle.click()
             await expect(file_list).to_have_count(0)
-            await close_view(page)
+            await w.close_view(page)
         assert not errors, errors
     finally:  # leave the shared server as found: no job, no collection
         for job_id in job_ids:

@@ -137,6 +137,21 @@ async def run_cell(page: Page, cell: Any) -> Any:
     return cell.locator(".jp-OutputArea")
 
 
+# --- the wide view ----------------------------------------------------------------------------------
+
+VIEW_TAB = '.lm-DockPanel-tabBar li[data-id="srcstage-jlab-view"]'
+
+
+async def close_view(page: Page) -> None:
+    """Close the view's tab and check, across a reload, that the saved layout no longer has it."""
+    await page.locator(f"{VIEW_TAB} .lm-TabBar-tabCloseIcon").click()
+    await expect(page.locator(tid("srcstage-view"))).to_have_count(0)
+    await page.wait_for_timeout(1500)  # the layout restorer saves the workspace after a short delay
+    await page.reload()
+    await expect(page.locator(".jp-Launcher")).to_be_visible()
+    await expect(page.locator(tid("srcstage-view"))).to_have_count(0)
+
+
 # --- the sidebar: account --------------------------------------------------------------------------
 
 
