@@ -76,6 +76,19 @@ async def settle(page: Page) -> None:
     await page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+async def until_still(page: Page, locator: Any, tries: int = 50) -> None:
+    """Wait until an element (a toast sliding in) is inside the viewport and stops moving."""
+    width = page.viewport_size["width"] if page.viewport_size else None
+    last = None
+    for _ in range(tries):
+        box = await locator.bounding_box()
+        inside = box is not None and (width is None or box["x"] + box["width"] <= width)
+        if inside and box == last:
+            return
+        last = box
+        await page.wait_for_timeout(100)
+
+
 # --- JupyterLab -------------------------------------------------------------------------------
 
 
@@ -292,6 +305,7 @@ async def follow_job(page: Page, shot: Shot, collection: str) -> dict:
     await expect(job).to_have_attribute("data-phase", "completed")
     toast = page.locator(".Toastify__toast").filter(has_text=f"Staging of “{collection}” completed.")
     await expect(toast).to_be_visible()
+    await until_still(page, toast)  # the toast slides in: picture it where it stays
     await job.scroll_into_view_if_needed()
     await shot(page, "job-completed", themes=MAIN_VIEW)
     return {
