@@ -39,7 +39,7 @@ from .srcnet.site_capabilities import SiteCapabilities, StagingDestination, choo
 from .staging import lifetimes
 from .staging.collections import CollectionStore, StoredCollection
 from .staging.dids import Did, did_safe_name, parse_did
-from .staging.job_files import file_states, seen_at
+from .staging.job_files import file_states
 from .staging.jobs import TERMINAL_PHASES, JobTracker, TrackedJob, phase_of, progress_of, state_table
 from .staging.paths import find_tail, local_path, replica_key
 from .staging.summary import StageSummary, is_tape, over_quota_problem, quota_verdict
@@ -68,6 +68,14 @@ def _expired(when: str | None) -> bool:
     if moment and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return bool(moment) and moment < datetime.now(timezone.utc)
+
+
+def _all_there(located: tuple[set[str], dict[str, str]] | None) -> bool:
+    """Whether a cached locate of one DID found files, all of them at the destination."""
+    if located is None:
+        return False
+    keys, here = located
+    return bool(keys) and keys <= set(here)
 
 
 def _type_of(info: dict) -> str | None:
@@ -727,8 +735,20 @@ class StagingService:
             located = await self.dm.locate(parse_did(did_text))
         except NotFound:
             located = []
-        self._seen_at.setdefault(job.id, {})[did_text] = seen_at(located)
-        return self._file_map(located, destination)
+        rses_of: dict[str, set[str]] = {}
+        self._seen_at.setdefault(job.id, {})[did_text] = rses_of
+        return self._file_map(located, destination, rses_of)
+
+    async def _locate_into_cache(self, job: TrackedJob, targets: list[str], destination: StagingDestination) -> None:
+        """Locate these DIDs of the job, LOOKUP_CONCURRENCY at a time, into the job's locate cache."""
+        cache = self._located.setdefault(job.id, {})
+        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+        async def locate(target: str) -> None:
+            async with semaphore:
+                cache[target] = await self._locate_one(target, destination, job)
+
+        await asyncio.gather(*(locate(t) for t in targets))
 
     async def _locate_progress_or_none(self, job: TrackedJob) -> dict | None:
         try:
@@ -742,7 +762,7 @@ class StagingService:
         destination = await self.destination()
         targets = self._targets(job)
         cache = self._located.setdefault(job.id, {})
-        pending = [t for t in targets if not (t in cache and cache[t][0] and cache[t][0] <= set(cache[t][1]))]
+        pending = [t for t in targets if not _all_there(cache.get(t))]
         start = self._locate_offset.get(job.id, 0) % max(len(pending), 1)
         pending = pending[start:] + pending[:start]
         checked = 0
@@ -751,16 +771,16 @@ class StagingService:
             batch, pending = pending[:size], pending[size:]
             results = await asyncio.gather(*(self._locate_one(t, destination, job) for t in batch))
             misses = 0
-            for target, (keys, here) in zip(batch, results, strict=True):
-                cache[target] = (keys, here)
-                misses += not keys or not keys <= set(here)
+            for target, located in zip(batch, results, strict=True):
+                cache[target] = located
+                misses += not _all_there(located)
             checked += len(batch)
             if misses * 2 > len(batch):
                 break  # mostly not there yet: the next poll goes on from here
         self._locate_offset[job.id] = start + checked
         located = [cache[t] for t in targets if t in cache]
         never = len(targets) - len(located)
-        complete = never == 0 and all(keys and keys <= set(here) for keys, here in located)
+        complete = never == 0 and all(_all_there(entry) for entry in located)
         return {
             "complete": complete,
             "progress": {
@@ -774,9 +794,8 @@ class StagingService:
     async def job_files(self, job_id: str, limit: int) -> dict:
         """Each file of the job and where it is now (staged, on disk elsewhere, on tape), from
         locate. DIDs whose files were all at the destination are not located again (unless the copy
-        was released or expired); of the others
-        at most JOB_FILES_LOCATE are located per call, those never located first (`not_located`
-        counts the DIDs no call has located yet)."""
+        was released or expired); of the others at most JOB_FILES_LOCATE are located per call, those
+        never located first (`not_located` counts the DIDs no call has located yet)."""
         job = self.jobs.get(job_id)
         destination = await self.destination()
         cache = self._located.setdefault(job.id, {})
@@ -784,14 +803,8 @@ class StagingService:
         never = [t for t in targets if t not in cache]
         # A released or expired copy may be going away: what was all there is looked at again.
         gone = job.phase == "released" or _expired(job.expires_at)
-        moving = [t for t in targets if t in cache and (gone or not (cache[t][0] and cache[t][0] <= set(cache[t][1])))]
-        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-        async def locate(target: str) -> None:
-            async with semaphore:
-                cache[target] = await self._locate_one(target, destination, job)  # the poller's cache too
-
-        await asyncio.gather(*(locate(t) for t in (never + moving)[:JOB_FILES_LOCATE]))
+        moving = [t for t in targets if t in cache and (gone or not _all_there(cache[t]))]
+        await self._locate_into_cache(job, (never + moving)[:JOB_FILES_LOCATE], destination)
         keys: set[str] = set()
         staged: set[str] = set()
         rses_of: dict[str, set[str]] = {}
@@ -957,17 +970,23 @@ class StagingService:
             "downloaded": {"reused": progress.reused, "refetched": progress.refetched, "failed": progress.failed},
         }
 
-    def _file_map(self, locations: list[dict], destination: StagingDestination) -> tuple[set[str], dict[str, str]]:
-        """From a locate answer: every file's key, and {key: replica URL} of those at the destination."""
+    def _file_map(
+        self, locations: list[dict], destination: StagingDestination, rses_of: dict[str, set[str]] | None = None
+    ) -> tuple[set[str], dict[str, str]]:
+        """From a locate answer: every file's key, and {key: replica URL} of those at the destination;
+        with `rses_of`, also {key: RSEs it is at} (the same pass: each URL is parsed once)."""
         everywhere: set[str] = set()
         here: dict[str, str] = {}
         for location in locations:
             at_destination = self._is_destination(location, destination)
+            rse = str(location.get("identifier") or "")
             for url in location.get("replicas") or []:
                 key = replica_key(url)
                 everywhere.add(key)
                 if at_destination:
                     here[key] = url
+                if rses_of is not None:
+                    rses_of.setdefault(key, set()).add(rse)
         return everywhere, here
 
     async def _paths_answer(
@@ -1008,13 +1027,7 @@ class StagingService:
         cache = self._located.setdefault(job.id, {})
         targets = self._targets(job)
         todo = [t for t in targets if t not in cache or not cache[t][0] <= set(cache[t][1])]
-        semaphore = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-        async def locate(target: str) -> None:
-            async with semaphore:
-                cache[target] = await self._locate_one(target, destination, job)
-
-        await asyncio.gather(*(locate(t) for t in todo))
+        await self._locate_into_cache(job, todo, destination)
         everywhere: set[str] = set()
         urls: dict[str, str] = {}
         for target in targets:

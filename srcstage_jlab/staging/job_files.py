@@ -1,4 +1,5 @@
-"""Where each file of a staging job is now: the per-file states of a job, read from `locate`.
+"""Where each file of a staging job is now: the per-file states of a job, read from `locate`
+(the service gathers each file's RSEs while it maps a locate answer; this turns them into states).
 
 `locate` is confirmed SRCNet and it is data, not a state word: a file with a replica on the
 destination area is staged; one without is still to come, from disk elsewhere or from tape
@@ -9,22 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .paths import replica_key
 from .summary import is_tape
 
 # The states a file can be in, in the order a list shows them: what is not there yet first,
 # the slowest to come (tape) before the rest.
 FILE_STATES = ("on_tape", "on_disk", "staged")
-
-
-def seen_at(locations: Iterable[dict]) -> dict[str, set[str]]:
-    """{file key: RSEs} of a locate answer."""
-    rses_of: dict[str, set[str]] = {}
-    for location in locations:
-        rse = str(location.get("identifier") or "")
-        for url in location.get("replicas") or []:
-            rses_of.setdefault(replica_key(url), set()).add(rse)
-    return rses_of
 
 
 def file_states(keys: Iterable[str], staged: set[str], rses_of: dict[str, set[str]], limit: int) -> dict:
